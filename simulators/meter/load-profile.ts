@@ -56,8 +56,8 @@ export class LoadProfileLog {
     if (this.key !== m.stateKey || last < this.scannedTo) this.reset(m.stateKey);
     this.dropBefore(first);
     for (let s = Math.max(first, this.scannedTo + periodMs); s <= last; s += periodMs) {
+      if (!this.capture(s, periodMs, t)) break; // not yet captured in true time: try again next read
       this.scannedTo = s;
-      this.capture(s, periodMs, t);
     }
     const out: LoadProfileRow[] = [];
     for (let i = 0; i < this.stamps.length; i++) {
@@ -72,13 +72,15 @@ export class LoadProfileLog {
     return out;
   }
 
-  private capture(stamp: number, periodMs: number, t: number): void {
+  /** Captures the row of `stamp` if there is one; false when its instant is still in the future. */
+  private capture(stamp: number, periodMs: number, t: number): boolean {
     const m = this.meter;
     const at = m.clock.captureInstant(stamp);
-    if (at > t || at < m.installedAt) return;
+    if (at > t) return false;
+    if (at < m.installedAt) return true;
     const powerFailures = m.faults.enabled('power-failure');
     const inOutage = (x: number): boolean => powerFailures.some((f) => f.from! <= x && x < (f.until ?? Infinity));
-    if (inOutage(at)) return; // no supply, no capture
+    if (inOutage(at)) return true; // no supply, no capture
     const prev = m.clock.captureInstant(stamp - periodMs);
     let status = 0;
     if (powerFailures.some((f) => f.from! <= at && (f.until ?? Infinity) > prev)) status |= PROFILE_STATUS.powerDown;
@@ -90,6 +92,7 @@ export class LoadProfileLog {
     this.status.push(status);
     this.imports.push(r.importTotal);
     this.exports.push(r.exportTotal);
+    return true;
   }
 
   private dropBefore(first: number): void {

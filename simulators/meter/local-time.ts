@@ -58,16 +58,24 @@ export function dayOfWeekOfLocalDay(day: number): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;
 }
 
-/** Month (1..12) of a local day number (civil-from-days arithmetic, no Date: it is asked once per day
- * of every profile). */
-export function monthOfLocalDay(day: number): number {
+/**
+ * Year, month (1..12) and day (1..31) of a day number, by the civil-from-days arithmetic (proleptic
+ * Gregorian, no Date object): it runs once per day of every profile and once per load-profile row.
+ */
+export function civilFromDays(day: number): { year: number; month: number; day: number } {
   const z = day + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
   const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
-  return mp < 10 ? mp + 3 : mp - 9;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - Math.floor((153 * mp + 2) / 5) + 1 };
+}
+
+/** Month (1..12) of a local day number. */
+export function monthOfLocalDay(day: number): number {
+  return civilFromDays(day).month;
 }
 
 /** The instant of local 00:00 on the 1st of `month` (1..12; out-of-range months roll over the year). */

@@ -261,7 +261,7 @@ export class SimulatedMeter {
     return all.slice(Math.max(0, all.length - this.eventEntries));
   }
 
-  /** Register unit of a period's tariff register name. */
+  /** The tariff register (T1/T2/T3) that counts a TOU period. */
   registerOfPeriod(p: TouPeriod): TariffRegister {
     return (Object.keys(this.tariffMap) as TariffRegister[]).find((k) => this.tariffMap[k] === p)!;
   }

@@ -73,6 +73,23 @@ describe('HDLC client link: connect', () => {
     expect(f.segmented).toBe(true);
   });
 
+  it('reports an unusable negotiated max-info as an error effect when sending, without throwing', () => {
+    const ua = encodeFrame({
+      segmented: false,
+      destination: { upper: 16, size: 1 },
+      source: { upper: 1, size: 1 },
+      control: { type: 'UA', pf: true },
+      information: encodeParameters({ maxInfoRx: 2 }),
+    });
+    const s = connected(GURUX, ua);
+    expect(s.parameters.maxInfoTx).toBe(2);
+    const r = nextClientLink(s, { type: 'send', apdu: fromHex('C0') });
+    expect(r.effects.map((e) => (e.type === 'error' ? e.error.message : e.type))).toEqual([
+      'maximum information field length 2 is too small to carry an APDU',
+    ]);
+    expect(r.state).toBe(s);
+  });
+
   it('reports DM and FRMR answers to SNRM as DLMS_LINK_REFUSED naming which', () => {
     for (const [type, control] of [['DM', 0x1f], ['FRMR', 0x97]] as const) {
       const answer = encodeFrame({ segmented: false, destination: { upper: 16, size: 1 }, source: { upper: 1, size: 1 }, control: { type, pf: true } });

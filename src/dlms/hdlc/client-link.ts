@@ -95,6 +95,8 @@ export interface ClientLinkState {
   /** We hold no poll: a frame with P = 1 is out and the response timer runs. */
   readonly waiting: boolean;
   readonly retries: number;
+  /** Our last frame was an RR poll of ours (the poll already counted as a retry). */
+  readonly polling: boolean;
   /** The SNRM or DISC being repeated on timeouts. */
   readonly command: Uint8Array | null;
 }
@@ -130,6 +132,7 @@ export function createClientLink(config: ClientLinkConfig): ClientLinkState {
     incoming: [],
     waiting: false,
     retries: 0,
+    polling: false,
     command: null,
   };
 }
@@ -179,7 +182,15 @@ function send(s: ClientLinkState, apdu: Uint8Array, fx: Fx): ClientLinkState {
   if (s.waiting || s.unacked || s.outgoing.length > 0 || s.incoming.length > 0) {
     return refuseInput(s, fx, 'send while the previous exchange is still in progress (one APDU at a time)');
   }
-  return sendNextSegment({ ...s, outgoing: segmentApdu(apdu, LLC_COMMAND, s.parameters.maxInfoTx) }, fx);
+  let outgoing: Uint8Array[];
+  try {
+    outgoing = segmentApdu(apdu, LLC_COMMAND, s.parameters.maxInfoTx);
+  } catch (e) {
+    if (!(e instanceof DlmsError)) throw e;
+    fx.push({ type: 'error', error: e }); // a meter that negotiated an unusable max-info; link unchanged
+    return s;
+  }
+  return sendNextSegment({ ...s, outgoing }, fx);
 }
 
 function sendNextSegment(s: ClientLinkState, fx: Fx): ClientLinkState {
@@ -187,7 +198,7 @@ function sendNextSegment(s: ClientLinkState, fx: Fx): ClientLinkState {
   if (info === undefined) return s;
   const bytes = frame(s, { type: 'I', ns: s.vs, nr: s.vr, pf: true }, info, rest.length > 0);
   fx.push({ type: 'write', bytes }, timer(s));
-  return { ...s, outgoing: rest, unacked: { bytes, ns: s.vs }, vs: mod8(s.vs + 1), waiting: true };
+  return { ...s, outgoing: rest, unacked: { bytes, ns: s.vs }, vs: mod8(s.vs + 1), waiting: true, polling: false };
 }
 
 function receive(s: ClientLinkState, bytes: Uint8Array, fx: Fx): ClientLinkState {
@@ -205,7 +216,7 @@ function receive(s: ClientLinkState, bytes: Uint8Array, fx: Fx): ClientLinkState
   const corrupted = r.errors.some((e) => e.code === 'DLMS_BAD_CHECKSUM');
   const singleFrameAnswers = next.phase !== 'connected' || next.parameters.windowRx === 1;
   if (corrupted && !answered && next.waiting && singleFrameAnswers) {
-    next = retry(next, fx, 'corrupted answer');
+    next = retry(next, fx, 'corrupted answer', 'corrupted');
   }
   return next;
 }
@@ -261,7 +272,7 @@ function onIFrame(s: ClientLinkState, f: HdlcFrame, c: Extract<Control, { type: 
   let next = acknowledge(s, c.nr);
   if (c.ns !== next.vr) {
     // Lost or repeated frame: ask again from V(R), but only once the meter hands the poll back (F = 1).
-    return c.pf ? retry(next, fx, `N(S) ${c.ns} where ${next.vr} was expected`) : next;
+    return c.pf ? retry(next, fx, `N(S) ${c.ns} where ${next.vr} was expected`, 'sequence') : next;
   }
   next = { ...next, vr: mod8(next.vr + 1), incoming: [...next.incoming, f.information ?? EMPTY], retries: 0 };
   if (f.segmented) {
@@ -270,7 +281,7 @@ function onIFrame(s: ClientLinkState, f: HdlcFrame, c: Extract<Control, { type: 
       return next;
     }
     fx.push({ type: 'write', bytes: frame(next, { type: 'RR', nr: next.vr, pf: true }) }, timer(next));
-    return { ...next, waiting: true };
+    return { ...next, waiting: true, polling: false };
   }
   let apdu: Uint8Array;
   try {
@@ -294,12 +305,15 @@ function onSupervisory(s: ClientLinkState, c: Extract<Control, { type: 'RR' | 'R
     if (c.nr === next.vs) {
       next = { ...next, unacked: null, retries: 0 };
     } else if (c.nr === next.unacked.ns) {
-      // The meter did not get our last I-frame: send it again (counts as a retry).
+      // The meter did not get our last I-frame: send it again. When this answers our re-poll, the poll
+      // was the counted retry; when it answers the I-frame itself, the meter refuses it: count that.
       if (!c.pf) return next;
-      const retries = next.retries + 1;
-      if (retries > maxRetries(next)) return fail(next, fx, refused(`I-frame N(S)=${next.unacked.ns} lost ${retries} times`, 'lost'));
+      const retries = next.polling ? next.retries : next.retries + 1;
+      if (retries > maxRetries(next)) {
+        return fail(next, fx, refused(`the meter keeps refusing I-frame N(S)=${next.unacked.ns}`, 'rejected', retries));
+      }
       fx.push({ type: 'write', bytes: next.unacked.bytes }, timer(next));
-      return { ...next, retries };
+      return { ...next, retries, polling: false };
     } else {
       return next; // N(R) acknowledging nothing we sent: ignore
     }
@@ -315,7 +329,8 @@ function acknowledge(s: ClientLinkState, nr: number): ClientLinkState {
   return s.unacked && nr === s.vs ? { ...s, unacked: null } : s;
 }
 
-function retry(s: ClientLinkState, fx: Fx, why: string): ClientLinkState {
+/** Re-poll (or repeat SNRM/DISC); `reason` goes into the error context when the retries run out. */
+function retry(s: ClientLinkState, fx: Fx, why: string, reason: 'timeout' | 'corrupted' | 'sequence' = 'timeout'): ClientLinkState {
   const retries = s.retries + 1;
   if (retries > maxRetries(s)) {
     if (s.phase === 'disconnecting') {
@@ -324,13 +339,13 @@ function retry(s: ClientLinkState, fx: Fx, why: string): ClientLinkState {
       return down(s);
     }
     const what = s.phase === 'connecting' ? 'no UA to SNRM' : 'no answer from the meter';
-    return fail(s, fx, refused(`${what} after ${retries} attempt(s) (last: ${why})`, 'timeout', retries));
+    return fail(s, fx, refused(`${what} after ${retries} attempt(s) (last: ${why})`, reason, retries));
   }
   const next = { ...s, retries, rx: resetDeframer(s.rx) };
   const bytes = s.phase === 'connected' ? frame(s, { type: 'RR', nr: s.vr, pf: true }) : s.command;
   if (bytes === null) return next;
   fx.push({ type: 'write', bytes }, timer(s));
-  return { ...next, waiting: true };
+  return { ...next, waiting: true, polling: s.phase === 'connected' };
 }
 
 function fail(s: ClientLinkState, fx: Fx, error: DlmsError): ClientLinkState {
@@ -365,6 +380,7 @@ function fresh(s: ClientLinkState): ClientLinkState {
     incoming: [],
     waiting: false,
     retries: 0,
+    polling: false,
     command: null,
   };
 }

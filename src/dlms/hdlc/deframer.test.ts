@@ -92,7 +92,7 @@ describe('HdlcDeframer', () => {
 
   it('reports a corrupted frame once (DLMS_BAD_CHECKSUM) and still yields the next frame, at every split', () => {
     const bad = fcs7e.slice();
-    bad[60] ^= 0x01;
+    bad[60] = (bad[60] ?? 0) ^ 0x01;
     const stream = concatBytes([bad, hcs7e]);
     for (let cut = 0; cut <= stream.length; cut++) {
       const r = feed([stream.subarray(0, cut), stream.subarray(cut)]);

@@ -122,7 +122,15 @@ function receive(s: ServerLinkState, bytes: Uint8Array, fx: Fx): ServerLinkState
 function send(s: ServerLinkState, apdu: Uint8Array, fx: Fx): ServerLinkState {
   if (s.phase !== 'connected') return refuseInput(s, fx, 'send while no client is connected');
   if (s.outgoing.length > 0) return refuseInput(s, fx, 'send while the previous response is still being sent');
-  const next = { ...s, outgoing: segmentApdu(apdu, LLC_RESPONSE, s.parameters.maxInfoTx) };
+  let outgoing: Uint8Array[];
+  try {
+    outgoing = segmentApdu(apdu, LLC_RESPONSE, s.parameters.maxInfoTx);
+  } catch (e) {
+    if (!(e instanceof DlmsError)) throw e;
+    fx.push({ type: 'error', error: e }); // the client negotiated an unusable max-info
+    return s;
+  }
+  const next = { ...s, outgoing };
   return next.polled ? sendNextSegment(next, fx) : next; // otherwise on the next RR poll
 }
 

@@ -1,0 +1,11 @@
+import { runCommandLine } from '../../src/shared/command-line.js';
+import { meterCommand } from './meter-command.js';
+
+/** `chiso-sim`: the meter simulator's command line (bin/chiso-sim.js imports this compiled file). */
+const code = await runCommandLine(
+  'chiso-sim',
+  'simulated DLMS/COSEM electricity meters for tests, the demo and benchmarks',
+  [meterCommand],
+  process.argv.slice(2),
+);
+process.exitCode = code;

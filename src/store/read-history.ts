@@ -1,0 +1,193 @@
+import type Database from 'better-sqlite3';
+import type { Store } from './database.js';
+import { guard, StoreError } from './errors.js';
+
+/** One good register read as detection needs it. */
+export interface RegisterRead {
+  readonly meterId: string;
+  /** The register's name as the gateway uses it (OBIS code or BCS); opaque to the store. */
+  readonly register: string;
+  /** Exact decimal string after scaling (e.g. "12345.678"): never a float, billing compares digits. */
+  readonly value: string;
+  readonly unit?: string | null;
+  /** The meter's own clock for the read (ms), null if the meter gave none. */
+  readonly meterTime: number | null;
+  /** The gateway's clock when the answer arrived (ms). */
+  readonly receivedAt: number;
+}
+
+export interface MeterHealth {
+  readonly consecutiveFailures: number;
+  readonly lastSuccessAt: number | null;
+  readonly lastFailureAt: number | null;
+  readonly lastErrorCode: string | null;
+}
+
+interface ReadRow {
+  meter_id: string;
+  register: string;
+  value: string;
+  unit: string | null;
+  meter_time: number | null;
+  received_at: number;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The gateway's short memory of each meter: the last `keepPerRegister` good reads per register (enough to
+ * spot a stuck, rolled-over or jumping register), how its recent polls went, and a few keys of state (e.g.
+ * the last load-profile entry caught up). Trimmed on every write so it stays small on an SD card; the full
+ * history lives at the aggregator.
+ */
+export class ReadHistory {
+  readonly #path: string;
+  readonly #db: Database.Database;
+  readonly #keep: number;
+  readonly #now: () => number;
+  readonly #s;
+
+  constructor(store: Store, options: { keepPerRegister?: number; now?: () => number } = {}) {
+    this.#path = store.path;
+    this.#db = store.db;
+    this.#keep = options.keepPerRegister ?? 16;
+    this.#now = options.now ?? Date.now;
+    if (!Number.isSafeInteger(this.#keep) || this.#keep < 1) {
+      throw new StoreError('STORE_INVALID_ARGUMENT', `read history: keepPerRegister must be a positive integer, got ${this.#keep}`);
+    }
+    const db = this.#db;
+    this.#s = guard(this.#path, 'prepare read history', () => ({
+      insert: db.prepare(
+        `INSERT INTO meter_reads (meter_id, register, value, unit, meter_time, received_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      // Same ORDER BY expression as the meter_reads_recent index, so both queries walk the index.
+      last: db.prepare(
+        `SELECT meter_id, register, value, unit, meter_time, received_at FROM meter_reads WHERE meter_id = ? AND register = ?
+         ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT ?`,
+      ),
+      trim: db.prepare(
+        `DELETE FROM meter_reads WHERE meter_id = @meter AND register = @register AND id NOT IN (
+           SELECT id FROM meter_reads WHERE meter_id = @meter AND register = @register
+           ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT @keep)`,
+      ),
+      failure: db.prepare(
+        `INSERT INTO meter_health (meter_id, consecutive_failures, last_failure_at, last_error_code) VALUES (@meter, 1, @at, @code)
+         ON CONFLICT (meter_id) DO UPDATE SET consecutive_failures = consecutive_failures + 1,
+           last_failure_at = @at, last_error_code = @code`,
+      ),
+      success: db.prepare(
+        `INSERT INTO meter_health (meter_id, consecutive_failures, last_success_at) VALUES (@meter, 0, @at)
+         ON CONFLICT (meter_id) DO UPDATE SET consecutive_failures = 0, last_success_at = @at`,
+      ),
+      health: db.prepare('SELECT * FROM meter_health WHERE meter_id = ?'),
+      getState: db.prepare('SELECT value FROM meter_state WHERE meter_id = ? AND key = ?').pluck(),
+      allState: db.prepare('SELECT key, value FROM meter_state WHERE meter_id = ? ORDER BY key'),
+      setState: db.prepare(
+        `INSERT INTO meter_state (meter_id, key, value, updated_at) VALUES (@meter, @key, @value, @at)
+         ON CONFLICT (meter_id, key) DO UPDATE SET value = @value, updated_at = @at`,
+      ),
+      deleteState: db.prepare('DELETE FROM meter_state WHERE meter_id = ? AND key = ?'),
+      forget: [
+        db.prepare('DELETE FROM meter_reads WHERE meter_id = ?'),
+        db.prepare('DELETE FROM meter_health WHERE meter_id = ?'),
+        db.prepare('DELETE FROM meter_state WHERE meter_id = ?'),
+      ],
+    }));
+  }
+
+  /**
+   * Keeps good reads (one transaction for all). A read with the same meter, register and meter time as one
+   * already kept is ignored: a repeated poll after a crash is the same read. Returns how many were new.
+   */
+  record(...reads: RegisterRead[]): number {
+    return guard(this.#path, 'record read', () => {
+      reads.forEach(checkRead);
+      const run = this.#db.transaction(() => {
+        let inserted = 0;
+        const touched = new Map<string, RegisterRead>();
+        for (const r of reads) {
+          inserted += this.#s.insert.run(r.meterId, r.register, r.value, r.unit ?? null, r.meterTime, r.receivedAt).changes;
+          touched.set(JSON.stringify([r.meterId, r.register]), r);
+        }
+        for (const r of touched.values()) this.#s.trim.run({ meter: r.meterId, register: r.register, keep: this.#keep });
+        return inserted;
+      });
+      return run.immediate();
+    });
+  }
+
+  /** The newest `n` kept reads of a register, newest first (by meter time, or receive time without one). */
+  lastReads(meterId: string, register: string, n: number): RegisterRead[] {
+    return guard(this.#path, 'lastReads', () =>
+      (this.#s.last.all(meterId, register, Math.max(0, Math.trunc(n))) as ReadRow[]).map((r) => ({
+        meterId: r.meter_id,
+        register: r.register,
+        value: r.value,
+        unit: r.unit,
+        meterTime: r.meter_time,
+        receivedAt: r.received_at,
+      })),
+    );
+  }
+
+  /** A poll of the meter failed with `code` (e.g. a MeterError code). */
+  recordFailure(meterId: string, at: number, code: string): void {
+    guard(this.#path, 'recordFailure', () => this.#s.failure.run({ meter: meterId, at, code }));
+  }
+
+  /** A poll of the meter succeeded: the failure streak ends. The last error code is kept for the record. */
+  recordSuccess(meterId: string, at: number): void {
+    guard(this.#path, 'recordSuccess', () => this.#s.success.run({ meter: meterId, at }));
+  }
+
+  meterHealth(meterId: string): MeterHealth {
+    return guard(this.#path, 'meterHealth', () => {
+      const row = this.#s.health.get(meterId) as
+        | { consecutive_failures: number; last_success_at: number | null; last_failure_at: number | null; last_error_code: string | null }
+        | undefined;
+      return {
+        consecutiveFailures: row?.consecutive_failures ?? 0,
+        lastSuccessAt: row?.last_success_at ?? null,
+        lastFailureAt: row?.last_failure_at ?? null,
+        lastErrorCode: row?.last_error_code ?? null,
+      };
+    });
+  }
+
+  getState(meterId: string, key: string): string | undefined {
+    return guard(this.#path, 'getState', () => this.#s.getState.get(meterId, key) as string | undefined);
+  }
+
+  setState(meterId: string, key: string, value: string, at: number = this.#now()): void {
+    guard(this.#path, 'setState', () => this.#s.setState.run({ meter: meterId, key, value, at }));
+  }
+
+  deleteState(meterId: string, key: string): boolean {
+    return guard(this.#path, 'deleteState', () => this.#s.deleteState.run(meterId, key).changes > 0);
+  }
+
+  /** All state keys of a meter, sorted by key. */
+  states(meterId: string): Record<string, string> {
+    return guard(this.#path, 'states', () =>
+      Object.fromEntries((this.#s.allState.all(meterId) as { key: string; value: string }[]).map((r) => [r.key, r.value])),
+    );
+  }
+
+  /** Drops everything about a meter (removed from the gateway's registry). */
+  forgetMeter(meterId: string): void {
+    guard(this.#path, 'forgetMeter', () => this.#db.transaction(() => this.#s.forget.forEach((st) => st.run(meterId))).immediate());
+  }
+}
+
+function checkRead(r: RegisterRead, i: number): void {
+  const bad = (what: string) =>
+    new StoreError('STORE_INVALID_ARGUMENT', `read history record: read ${i} (${r?.meterId} ${r?.register}): ${what}`, {
+      context: { op: 'record read', item: i },
+    });
+  if (typeof r.meterId !== 'string' || r.meterId === '') throw bad('meterId must be a non-empty string');
+  if (typeof r.register !== 'string' || r.register === '') throw bad('register must be a non-empty string');
+  if (typeof r.value !== 'string' || !DECIMAL.test(r.value)) throw bad(`value must be a decimal string, got ${JSON.stringify(r.value)}`);
+  if (r.meterTime !== null && !Number.isSafeInteger(r.meterTime)) throw bad('meterTime must be integer ms or null');
+  if (!Number.isSafeInteger(r.receivedAt)) throw bad('receivedAt must be integer ms');
+}

@@ -1,0 +1,151 @@
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES, checkSize, checkVersion, parseJsonBytes, utf8, validate } from './codec.js';
+import { WireError } from './errors.js';
+import { keyIdOf, sign, verify, type KeyLookupResult } from './keys.js';
+import { GatewayIdSchema, KeyIdSchema, SeqSchema } from './primitives.js';
+
+/**
+ * The signed envelope: `{ v, type, gatewayId, keyId, seqFrom?, seqTo?, payload, sig }` where `payload` is
+ * base64 of the exact JSON bytes the signer produced and `sig` is base64 of the Ed25519 signature over
+ * those bytes. The verifier checks the bytes as received and parses them once; it never re-serializes,
+ * so JSON key order, whitespace or number formatting can never break a signature.
+ *
+ * The header fields (type, gatewayId, keyId, seq) are unsigned routing hints: they pick the key and let a
+ * refusal name the range. The signed payload repeats them and the openers require both to agree.
+ */
+export const SIGNED_TYPES = ['reads', 'events', 'command'] as const;
+export type SignedType = (typeof SIGNED_TYPES)[number];
+
+/**
+ * Strict base64 (RFC 4648 §4, padded): Buffer.from would silently skip stray characters. Checked as
+ * "alphabet, then at most two `=`, length a multiple of 4" rather than with one grouped regex, which
+ * backtracks its way through a 3 MB payload in over a second.
+ */
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+const Base64 = z.string().refine((s) => s.length % 4 === 0 && BASE64_CHARS.test(s), { message: 'not base64' });
+
+export const SignedEnvelopeSchema = z.object({
+  v: z.literal(1),
+  type: z.enum(SIGNED_TYPES),
+  /** For reads/events the signing gateway; for a command the gateway it is addressed to. */
+  gatewayId: GatewayIdSchema,
+  keyId: KeyIdSchema,
+  seqFrom: SeqSchema.optional(),
+  seqTo: SeqSchema.optional(),
+  payload: Base64.min(1),
+  sig: Base64,
+});
+export type SignedEnvelope = z.output<typeof SignedEnvelopeSchema>;
+
+export type EnvelopeHeader = Pick<SignedEnvelope, 'type' | 'gatewayId' | 'keyId' | 'seqFrom' | 'seqTo'>;
+
+/** Sign exact payload bytes and wrap them; returns the MQTT payload. */
+export function sealEnvelope(
+  header: EnvelopeHeader,
+  payloadBytes: Uint8Array,
+  privateKey: KeyObject,
+  maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+): Uint8Array {
+  if (keyIdOf(privateKey) !== header.keyId) {
+    throw new WireError('WIRE_BAD_KEY', `key id ${header.keyId} does not belong to the signing key (${keyIdOf(privateKey)})`);
+  }
+  const sig = sign(payloadBytes, privateKey);
+  const envelope: SignedEnvelope = {
+    v: 1,
+    type: header.type,
+    gatewayId: header.gatewayId,
+    keyId: header.keyId,
+    ...(header.seqFrom === undefined ? {} : { seqFrom: header.seqFrom }),
+    ...(header.seqTo === undefined ? {} : { seqTo: header.seqTo }),
+    payload: Buffer.from(payloadBytes).toString('base64'),
+    sig: Buffer.from(sig).toString('base64'),
+  };
+  const bytes = utf8(JSON.stringify(envelope));
+  checkSize(bytes.length, maxBytes, `signed ${header.type}`);
+  return bytes;
+}
+
+export interface OpenEnvelopeOptions {
+  type: SignedType;
+  /** Picks the verifying key from the (unverified) header. */
+  lookup: (envelope: SignedEnvelope) => KeyLookupResult;
+  /** The gateway id taken from the MQTT topic; must equal the envelope's. */
+  topicGatewayId?: string | undefined;
+  maxBytes?: number | undefined;
+}
+
+export interface OpenedEnvelope {
+  envelope: SignedEnvelope;
+  /** The exact signed bytes, verified. */
+  payloadBytes: Uint8Array;
+}
+
+/** Size → JSON → version → schema → topic → key → signature. Nothing of the payload is parsed before it verifies. */
+export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): OpenedEnvelope {
+  const what = `signed ${options.type}`;
+  checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES, what);
+  const raw = parseJsonBytes(bytes, what);
+  checkVersion(raw, what);
+  const envelope = validate(SignedEnvelopeSchema, raw, `${what} envelope`);
+  if (envelope.type !== options.type) {
+    throw new WireError('WIRE_MALFORMED', `${what} envelope: type: expected '${options.type}', got '${envelope.type}'`, {
+      context: { path: 'type' },
+    });
+  }
+  if (options.topicGatewayId !== undefined && options.topicGatewayId !== envelope.gatewayId) {
+    throw new WireError(
+      'WIRE_GATEWAY_MISMATCH',
+      `${what}: envelope names gateway ${envelope.gatewayId} but arrived on the topic of ${options.topicGatewayId}`,
+      { context: { gatewayId: envelope.gatewayId, topicGatewayId: options.topicGatewayId } },
+    );
+  }
+  const key = options.lookup(envelope);
+  if (key === 'unknown-gateway') {
+    throw new WireError('WIRE_UNKNOWN_GATEWAY', `${what}: no keys registered for ${envelope.gatewayId}`, {
+      context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
+    });
+  }
+  if (key === undefined) {
+    throw new WireError('WIRE_UNKNOWN_KEY', `${what}: key ${envelope.keyId} is not registered`, {
+      context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
+    });
+  }
+  const payloadBytes = new Uint8Array(Buffer.from(envelope.payload, 'base64'));
+  const sig = new Uint8Array(Buffer.from(envelope.sig, 'base64'));
+  if (!verify(payloadBytes, sig, key)) {
+    throw new WireError('WIRE_BAD_SIGNATURE', `${what}: signature does not verify with key ${envelope.keyId}`, {
+      context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
+    });
+  }
+  return { envelope, payloadBytes };
+}
+
+/** Parse verified payload bytes with a schema (one JSON.parse). */
+export function parsePayload<S extends z.ZodType>(schema: S, payloadBytes: Uint8Array, what: string): z.output<S> {
+  const value = parseJsonBytes(payloadBytes, what);
+  checkVersion(value, what);
+  return validate(schema, value, what);
+}
+
+/** The signed payload must repeat the header; a disagreement means a broken or malicious signer. */
+export function requireHeaderMatch(
+  envelope: SignedEnvelope,
+  signed: { gatewayId: string; keyId: string; seqFrom?: number; seqTo?: number },
+  what: string,
+): void {
+  if (signed.gatewayId !== envelope.gatewayId) {
+    throw new WireError('WIRE_GATEWAY_MISMATCH', `${what}: envelope names gateway ${envelope.gatewayId}, payload ${signed.gatewayId}`, {
+      context: { gatewayId: envelope.gatewayId, payloadGatewayId: signed.gatewayId },
+    });
+  }
+  for (const field of ['keyId', 'seqFrom', 'seqTo'] as const) {
+    if (signed[field] !== envelope[field]) {
+      throw new WireError(
+        'WIRE_MALFORMED',
+        `${what}: ${field}: envelope says ${String(envelope[field])}, signed payload says ${String(signed[field])}`,
+        { context: { path: field } },
+      );
+    }
+  }
+}
