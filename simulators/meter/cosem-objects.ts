@@ -39,7 +39,7 @@ export interface AttributeRef extends ObjectRef {
 }
 
 /** Client SAP of each level, as the association object reports its partner. */
-const CLIENT_SAP: Record<AccessLevel, number> = { public: 16, reading: 32, management: 1 };
+const CLIENT_SAP: Record<AccessLevel, number> = { public: 16, reading: 17, management: 1 };
 const SERVER_SAP = 1;
 
 const UNIT_WH = 30;

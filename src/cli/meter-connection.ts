@@ -32,7 +32,7 @@ export const meterOptionsHelp = `Meter connection:
   --server N             HDLC physical address of the meter (default 16 on serial, none on TCP),
                          or the wrapper's server wPort (default 1)
   --logical N            HDLC logical device (default 1, the management logical device)
-  --address-size 1|2|4   HDLC server address bytes (default 4 if the address is over 127, else 2;
+  --address-size 1|2|4   HDLC server address bytes (default 4 with a physical address,
                          1 when there is no physical address)
   --client N             client SAP: 16 public (default), 17 reading (default with --password), 1 management
   --password P           LLS password
@@ -85,7 +85,7 @@ export function linkFor(values: Values, transport: Transport, physical: number |
     return createWrapperLink({ transport, clientWPort: clientSap, serverWPort: physical ?? 1 });
   }
   const logical = intOption(values.logical, 'logical', 1, 0, 16383);
-  const size = values['address-size'] ? intOption(values['address-size'], 'address-size', 2, 1, 4) : physical === undefined ? 1 : physical > 127 || logical > 127 ? 4 : 2;
+  const size = values['address-size'] ? intOption(values['address-size'], 'address-size', 2, 1, 4) : physical === undefined ? 1 : 4;
   if (size !== 1 && size !== 2 && size !== 4) throw new UsageError('--address-size must be 1, 2 or 4');
   return createHdlcLink({
     transport,

@@ -56,7 +56,10 @@ function codeFor(e: unknown): MeterErrorCode {
       case 'DLMS_ASSOCIATION_REJECTED':
         return 'METER_ASSOCIATION_REJECTED';
       case 'DLMS_LINK_REFUSED':
-        return e.context['reason'] === 'timeout' ? 'METER_NO_ANSWER' : 'METER_LINK_REFUSED';
+        // The link machine gives up with the reason of its last retry.
+        if (e.context['reason'] === 'timeout') return 'METER_NO_ANSWER';
+        if (e.context['reason'] === 'corrupted' || e.context['reason'] === 'sequence') return 'METER_CORRUPT';
+        return 'METER_LINK_REFUSED';
       case 'DLMS_BAD_CHECKSUM':
       case 'DLMS_BAD_FRAME':
       case 'DLMS_TRUNCATED':

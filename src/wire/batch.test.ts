@@ -286,3 +286,27 @@ describe('signBatch / openSignedBatch', () => {
     expect(t2 - t1).toBeLessThan(2000);
   });
 });
+
+describe('canonical base64', () => {
+  it('refuses a signature or payload whose unused trailing bits are set', () => {
+    const gw1 = testSigner('GW1');
+    const ring1 = ringOf(gw1);
+    const bytes = signBatch(sampleBatch('GW1'), gw1.privateKey, gw1.keyId);
+    const env = JSON.parse(new TextDecoder().decode(bytes)) as { sig: string; payload: string };
+    expect(env.sig.endsWith('==')).toBe(true); // 64 bytes: one byte in the last group, 4 unused bits
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const last = env.sig.charAt(85);
+    const sibling = alphabet.charAt(alphabet.indexOf(last) ^ 0x01);
+    const sig2 = env.sig.slice(0, 85) + sibling + '==';
+    expect(Buffer.from(sig2, 'base64').equals(Buffer.from(env.sig, 'base64'))).toBe(true);
+    const msg = new TextEncoder().encode(JSON.stringify({ ...env, sig: sig2 }));
+    let err: unknown;
+    try {
+      openSignedBatch(msg, ring1.lookup);
+    } catch (e) {
+      err = e;
+    }
+    expect(isWireError(err, 'WIRE_MALFORMED')).toBe(true);
+    expect((err as WireError).context.path).toBe('sig');
+  });
+});

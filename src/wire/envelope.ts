@@ -111,14 +111,32 @@ export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): O
       context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
     });
   }
-  const payloadBytes = new Uint8Array(Buffer.from(envelope.payload, 'base64'));
-  const sig = new Uint8Array(Buffer.from(envelope.sig, 'base64'));
+  const payloadBytes = decodeBase64(envelope.payload, 'payload', what);
+  const sig = decodeBase64(envelope.sig, 'sig', what);
   if (!verify(payloadBytes, sig, key)) {
     throw new WireError('WIRE_BAD_SIGNATURE', `${what}: signature does not verify with key ${envelope.keyId}`, {
       context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
     });
   }
   return { envelope, payloadBytes };
+}
+
+/**
+ * Decode base64 already checked for alphabet and length, refusing non-canonical spellings: in the last
+ * group the bits below the data are unused, and Buffer ignores them, so without this check several
+ * envelope texts would carry one payload. Only the last group is re-encoded, not the whole payload.
+ */
+function decodeBase64(text: string, field: string, what: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const tailBytes = 3 - padding;
+  const canonical =
+    bytes.length === (text.length / 4) * 3 - padding &&
+    (text.length === 0 || Buffer.from(bytes.subarray(bytes.length - tailBytes)).toString('base64') === text.slice(-4));
+  if (!canonical) {
+    throw new WireError('WIRE_MALFORMED', `${what} envelope: ${field}: not canonical base64`, { context: { path: field } });
+  }
+  return bytes;
 }
 
 /** Parse verified payload bytes with a schema (one JSON.parse). */
