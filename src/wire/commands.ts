@@ -3,7 +3,16 @@ import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, utf8, validate } from './codec.js';
 import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope, type SignedEnvelope } from './envelope.js';
 import { WireError } from './errors.js';
-import { GatewayIdSchema, IsoDateTime, JsonValue, KeyIdSchema, MeterIdSchema, ObisSchema, PeriodSchema } from './primitives.js';
+import {
+  CmisCodeSchema,
+  GatewayIdSchema,
+  IsoDateTime,
+  JsonValue,
+  KeyIdSchema,
+  MeterIdSchema,
+  ObisSchema,
+  PeriodSchema,
+} from './primitives.js';
 
 /**
  * `…/cmd`, aggregator → gateway, signed with the aggregator's Ed25519 key in the same envelope as reads
@@ -13,7 +22,7 @@ import { GatewayIdSchema, IsoDateTime, JsonValue, KeyIdSchema, MeterIdSchema, Ob
  */
 export const MAX_COMMAND_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
-const CmisCode = z.string().min(1).max(32).regex(/^[A-Za-z0-9._-]+$/, 'invalid CMIS code');
+const CmisCode = CmisCodeSchema;
 
 export const ReadNowCommandSchema = z.object({
   type: z.literal('read-now'),

@@ -96,7 +96,7 @@ export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): O
   if (options.topicGatewayId !== undefined && options.topicGatewayId !== envelope.gatewayId) {
     throw new WireError(
       'WIRE_GATEWAY_MISMATCH',
-      `${what}: envelope names gateway ${envelope.gatewayId} but arrived on the topic of ${options.topicGatewayId}`,
+      `${what}: envelope names gateway ${envelope.gatewayId}, expected ${options.topicGatewayId} (topic / addressee)`,
       { context: { gatewayId: envelope.gatewayId, topicGatewayId: options.topicGatewayId } },
     );
   }

@@ -12,6 +12,7 @@ import {
   ObisSchema,
   PeriodSchema,
   SeqSchema,
+  CmisCodeSchema,
 } from './primitives.js';
 import { MAX_ITEMS_PER_BATCH, checkRange, requireSameKeyId, sequencedBatchFields, type OpenOptions, type OpenedBatch, type SignOptions } from './batch.js';
 import { EpochSchema, SEQUENCE_STREAMS } from './sequence.js';
@@ -20,7 +21,7 @@ import { EpochSchema, SEQUENCE_STREAMS } from './sequence.js';
  * Events a gateway reports, signed and sequenced like reads (their own `events` stream). They are what
  * lets the utility act before reading day: offline points found days ahead, anomalies watched daily.
  */
-const CmisCode = z.string().min(1).max(32).regex(/^[A-Za-z0-9._-]+$/, 'invalid CMIS code');
+const CmisCode = CmisCodeSchema;
 const Count = z.number().int().min(0);
 
 const base = {

@@ -16,7 +16,17 @@ export * from './keys.js';
 export * from './reads.js';
 export * from './sequence.js';
 export { SIGNED_TYPES, SignedEnvelopeSchema, type SignedEnvelope, type SignedType } from './envelope.js';
-export * from './batch.js';
+export {
+  MAX_ITEMS_PER_BATCH,
+  ReadBatchSchema,
+  signBatch,
+  openSignedBatch,
+  type ReadBatch,
+  type ReadBatchInput,
+  type SignOptions,
+  type OpenOptions,
+  type OpenedBatch,
+} from './batch.js';
 export * from './events.js';
 export * from './status.js';
 export * from './ack.js';

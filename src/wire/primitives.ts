@@ -20,6 +20,9 @@ export const MeterIdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'invalid meter id');
 
+/** CMIS codes (MA_DDO, MA_KHANG, MA_QUYEN): plain printable text, since they end up in XML and file names. */
+export const CmisCodeSchema = z.string().min(1).max(32).regex(/^[A-Za-z0-9._-]+$/, 'invalid CMIS code');
+
 /** Sequence numbers start at 1 and stay exact in a JS number. */
 export const SeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 

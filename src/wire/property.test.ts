@@ -143,3 +143,26 @@ describe('properties', () => {
     );
   });
 });
+
+describe('exhaustive tampering', () => {
+  it('every byte of a signed message, changed, makes it fail with a WireError', () => {
+    const batch = fc.sample(batchArb, { numRuns: 1, seed: 7 })[0] as ReadBatchInput;
+    const bytes = signBatch({ ...batch, reads: batch.reads.slice(0, 2), seqTo: batch.seqFrom + Math.min(2, batch.reads.length) - 1 }, gw.privateKey, gw.keyId);
+    const codes = new Set<string>();
+    for (let at = 0; at < bytes.length; at++) {
+      for (const xor of [0x01, 0x20]) {
+        const mutated = bytes.slice();
+        mutated[at] = (mutated[at] as number) ^ xor;
+        let code = 'opened';
+        try {
+          openSignedBatch(mutated, ring.lookup);
+        } catch (e) {
+          code = isWireError(e) ? e.code : `crash: ${String(e)}`;
+        }
+        expect(code, `byte ${at} ^ ${xor}`).toMatch(/^WIRE_/);
+        codes.add(code);
+      }
+    }
+    expect([...codes].sort()).toEqual(['WIRE_BAD_SIGNATURE', 'WIRE_MALFORMED', 'WIRE_UNKNOWN_GATEWAY', 'WIRE_UNKNOWN_KEY', 'WIRE_UNSUPPORTED_VERSION']);
+  });
+});

@@ -8,6 +8,7 @@ import {
   ObisSchema,
   PositiveDecimalString,
   GatewayIdSchema,
+  CmisCodeSchema,
 } from './primitives.js';
 
 /** BCS (bộ chỉ số, CMIS LOAI_BCS): which billed register a read is. null for registers CMIS does not bill. */
@@ -48,8 +49,7 @@ export type QualityFlag = (typeof QUALITY_FLAGS)[number];
 
 const DOUBT_FLAGS: ReadonlySet<QualityFlag> = new Set(['clock-invalid', 'clock-drift', 'estimated', 'partial', 'status-warning']);
 
-/** Only plain printable codes in CMIS fields (MA_DDO, MA_KHANG, MA_QUYEN): they end up in XML and filenames. */
-const CmisCode = z.string().min(1).max(32).regex(/^[A-Za-z0-9._-]+$/, 'invalid CMIS code');
+const CmisCode = CmisCodeSchema;
 
 export const ReadRecordSchema = z
   .object({

@@ -198,7 +198,7 @@ describe('writeXml', () => {
         expect(textOf(t)).toBe(text);
         expect(t.attributes[0]?.value).toBe(attr);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });

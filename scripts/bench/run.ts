@@ -1,0 +1,23 @@
+import { benchBus } from './dlms-bus.js';
+import { benchClientThroughput } from './dlms-client-throughput.js';
+import { benchWire } from './dlms-wire.js';
+
+/**
+ * `npm run bench`: every benchmark in turn, each printing its figures. Runs on this machine only
+ * (127.0.0.1 and pseudo-terminals), bounded in time. Pick some with `npm run bench -- wire bus`.
+ */
+const benches: Record<string, () => Promise<void>> = {
+  wire: benchWire,
+  bus: benchBus,
+  client: benchClientThroughput,
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen.length ? chosen : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
