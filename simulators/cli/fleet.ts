@@ -41,7 +41,7 @@ export function buildFleet(o: FleetOptions): SimulatedMeter[] {
 }
 
 /** Faults the command line can ask for: KIND[:PARAM]@METER. */
-export const CLI_FAULT_KINDS = ['silent', 'slow', 'corrupt', 'burnt', 'stuck', 'intermittent'] as const;
+export const CLI_FAULT_KINDS = ['silent', 'slow', 'corrupt', 'burnt', 'stuck', 'intermittent', 'clock-drift', 'tamper', 'reverse-flow'] as const;
 
 export interface FaultRequest {
   readonly meter: number;
@@ -51,10 +51,11 @@ export interface FaultRequest {
 /**
  * "slow:3000@2" → meter 2 answers 3 s late. Parameters: slow ms (default 3000), corrupt a probability
  * below 1 or every n-th frame (default every 3rd), burnt ms of garbage before silence (default 60 000),
- * intermittent the offline ratio (default 0.5). Returns an error text for a bad request.
+ * intermittent the offline ratio (default 0.5), clock-drift seconds per day (default 30, may be negative
+ * with a leading minus in the parameter: "clock-drift:-20@3"). Returns an error text for a bad request.
  */
 export function parseFaultRequest(text: string, meters: number, now: number): FaultRequest | string {
-  const m = /^([a-z-]+)(?::([0-9.]+))?@(\d+)$/.exec(text.trim());
+  const m = /^([a-z-]+)(?::(-?[0-9.]+))?@(\d+)$/.exec(text.trim());
   if (!m) return `--fault "${text}" is not KIND[:PARAM]@METER (e.g. silent@2, slow:3000@1)`;
   const [, kind, param, meterText] = m as unknown as [string, string, string | undefined, string];
   const meter = Number(meterText);
@@ -75,6 +76,12 @@ export function parseFaultRequest(text: string, meters: number, now: number): Fa
       return { meter, fault: { kind: 'burnt', from: now, garbageMs: p ?? 60_000 } };
     case 'intermittent':
       return { meter, fault: { kind: 'intermittent', offlineRatio: p ?? 0.5 } };
+    case 'clock-drift':
+      return { meter, fault: { kind: 'clock-drift', msPerDay: (p ?? 30) * 1000 } };
+    case 'tamper':
+      return { meter, fault: { kind: 'tamper', from: now } };
+    case 'reverse-flow':
+      return { meter, fault: { kind: 'reverse-flow', from: now } };
     default:
       return `--fault "${text}": unknown kind "${kind}" (one of ${CLI_FAULT_KINDS.join(', ')})`;
   }

@@ -35,7 +35,8 @@ Meters:
                         meters refuse GET-with-list, as some real meters do
   --fault KIND[:PARAM]@METER
                         silent, slow[:ms], corrupt[:every-nth or probability], burnt[:garbage-ms],
-                        stuck, intermittent[:ratio]; repeatable (e.g. --fault slow:3000@2)
+                        stuck, intermittent[:ratio], clock-drift[:seconds-per-day], tamper,
+                        reverse-flow; repeatable (e.g. --fault slow:3000@2 --fault clock-drift:-20@3)
   --verbose             log link events (HDLC connect/disconnect, discarded frames) to stderr
 
 Client SAPs: 16 public (no authentication), 17 reading (LLS), 1 management (LLS).`;

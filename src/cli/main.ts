@@ -1,7 +1,8 @@
 import { runCommandLine, type Command } from '../shared/command-line.js';
 import { readCommand } from './read-command.js';
+import { readoutCommand } from './readout-command.js';
 import { scanCommand } from './scan-command.js';
 
-const commands: Command[] = [readCommand, scanCommand];
+const commands: Command[] = [readCommand, readoutCommand, scanCommand];
 
 process.exitCode = await runCommandLine('chiso', 'meter reading for the monthly GCS cycle (DLMS/COSEM gateway, aggregator, tools)', commands, process.argv.slice(2));

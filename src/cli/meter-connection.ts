@@ -3,7 +3,8 @@ import { createWrapperLink } from '../client/wrapper-link.js';
 import { DlmsClient } from '../client/dlms-client.js';
 import type { ApduLink } from '../client/link.js';
 import type { Authentication } from '../dlms/session/association.js';
-import { createSerialTransport } from '../transport/serial.js';
+import { signOn } from '../client/iec21-sign-on.js';
+import { createSerialTransport, type SerialTransport } from '../transport/serial.js';
 import { createTcpTransport } from '../transport/tcp.js';
 import type { Transport } from '../transport/transport.js';
 import { intOption, UsageError } from '../shared/command-line.js';
@@ -22,6 +23,8 @@ export const meterOptions = {
   timeout: { type: 'string' },
   retries: { type: 'string' },
   'no-list': { type: 'boolean' },
+  iec21: { type: 'boolean' },
+  'iec21-address': { type: 'string' },
 } as const;
 
 export const meterOptionsHelp = `Meter connection:
@@ -38,7 +41,10 @@ export const meterOptionsHelp = `Meter connection:
   --password P           LLS password
   --timeout MS           answer timeout per frame, default 2000
   --retries N            re-polls or resends before giving up, default 2
-  --no-list              never use GET-with-list (for meters known to mishandle it)`;
+  --no-list              never use GET-with-list (for meters known to mishandle it)
+  --iec21                sign on with IEC 62056-21 first (300 baud 7E1, then mode E hand-over to HDLC
+                         at the speed the meter offers): optical probes and meters that start in mode E
+  --iec21-address A      device address in the sign-on request (usually the serial number; default none)`;
 
 type Values = { [K in keyof typeof meterOptions]?: (typeof meterOptions)[K]['type'] extends 'boolean' ? boolean : string };
 
@@ -71,6 +77,11 @@ export function openTransport(values: Values): Transport {
   }
   if (values.serial) {
     if (values.wrapper) throw new UsageError('--wrapper is for TCP; a serial line carries HDLC');
+    if (values.iec21) {
+      // The sign-on starts at 300 baud 7E1; parity is made in software so that the switch to 8N1
+      // never reopens the port (a reopen drops DTR, which powers some optical probes).
+      return createSerialTransport({ path: values.serial, baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1, emulate7E1: true });
+    }
     const baudRate = intOption(values.baud, 'baud', 9600, 300, 115200);
     return createSerialTransport({ path: values.serial, baudRate, dataBits: 8, parity: 'none', stopBits: 1 });
   }
@@ -106,6 +117,14 @@ export function clientFor(values: Values, link: ApduLink, name: string): DlmsCli
     retries: intOption(values.retries, 'retries', 2, 0, 20),
     withList: values['no-list'] ? 'never' : 'auto',
   });
+}
+
+/** With --iec21, the mode E sign-on that hands the line over to HDLC; nothing otherwise. */
+export async function signOnIfAsked(values: Values, transport: Transport): Promise<void> {
+  if (!values.iec21) return;
+  if (!values.serial) throw new UsageError('--iec21 needs --serial: the sign-on runs on a serial line or optical probe');
+  await transport.open();
+  await signOn(transport as SerialTransport, { mode: 'hdlc', ...(values['iec21-address'] ? { address: values['iec21-address'] } : {}) });
 }
 
 export function serverAddressOf(values: Values): number | undefined {

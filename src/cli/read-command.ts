@@ -1,8 +1,9 @@
 import { ScalerCache, readAttributes } from '../client/register-reader.js';
 import { isRetryable, MeterError } from '../client/errors.js';
+import { DlmsError } from '../dlms/errors.js';
 import { parseCommandArgs, UsageError, type Command } from '../shared/command-line.js';
 import { parseAttributeArg } from './attribute-args.js';
-import { clientFor, linkFor, meterOptions, meterOptionsHelp, openTransport, serverAddressOf } from './meter-connection.js';
+import { clientFor, linkFor, meterOptions, meterOptionsHelp, openTransport, serverAddressOf, signOnIfAsked } from './meter-connection.js';
 import { formatReading, readingToJson } from './value-format.js';
 
 export const readCommand: Command = {
@@ -31,11 +32,16 @@ Exit status: 0 all read, 1 some attribute or the meter failed, 2 wrong usage.`,
     const name = link.description;
     const client = clientFor(values, link, name);
     try {
+      await signOnIfAsked(values, transport);
       await client.open();
       const readings = await readAttributes(client, name, refs, new ScalerCache());
       for (const r of readings) io.out(values.json ? JSON.stringify(readingToJson(r, name)) : formatReading(r));
       return readings.every((r) => r.ok) ? 0 : 1;
     } catch (e) {
+      if (e instanceof DlmsError && e.code === 'DLMS_IEC21_PROTOCOL') {
+        io.err(`chiso read: IEC 62056-21 sign-on failed: ${e.message}`);
+        return 1;
+      }
       if (!(e instanceof MeterError)) throw e;
       if (values.json) io.out(JSON.stringify({ meter: name, ok: false, error: { code: e.code, step: e.step, message: e.message, retryable: isRetryable(e) } }));
       else io.err(`chiso read: ${e.code}: ${e.message}`);

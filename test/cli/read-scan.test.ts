@@ -70,3 +70,41 @@ describe('chiso scan on a simulated RS485 bus', () => {
     }
   });
 });
+
+describe('IEC 62056-21 sign-on on a simulated optical/RS485 line', () => {
+  it('chiso readout prints the mode C data lines with their OBIS codes', async () => {
+    const sim = startProcess(chisoSimBin, ['meter', '--pty', '--meters', '1', '--iec21', 'mode-c']);
+    try {
+      const device = (await sim.line(/open (\/\S+)/))[1]!;
+      await sim.line(/ready/);
+      const r = await runToEnd(chisoBin, ['readout', '--serial', device, '--json'], 30_000);
+      expect(r.code).toBe(0);
+      const lines = r.out.filter(Boolean).map((l) => JSON.parse(l) as { id: string; obis: string | null; values: { value: string; unit?: string }[] });
+      const total = lines.find((l) => l.id === '1.8.0')!;
+      expect(total.obis).toBe('1.0.1.8.0.255');
+      expect(total.values[0]!.unit).toBe('kWh');
+      const tariffs = ['1.8.1', '1.8.2', '1.8.3'].map((id) => Number(lines.find((l) => l.id === id)!.values[0]!.value));
+      // The tariff registers add up to the total, to the meter's last digit.
+      expect(Math.round(tariffs.reduce((a, b) => a + b, 0) * 1000)).toBe(Math.round(Number(total.values[0]!.value) * 1000));
+    } finally {
+      await sim.stop();
+      killAll();
+    }
+  });
+
+  it('chiso read --iec21 hands over to HDLC (mode E) and reads the addressed meter', async () => {
+    const sim = startProcess(chisoSimBin, ['meter', '--pty', '--meters', '2', '--iec21', 'mode-e', '--password', 'pw']);
+    try {
+      const device = (await sim.line(/open (\/\S+)/))[1]!;
+      const serial = (await sim.line(/meter 2 .*serial (\S+)/))[1]!;
+      await sim.line(/ready/);
+      const r = await runToEnd(chisoBin, ['read', '--serial', device, '--iec21', '--iec21-address', serial, '--server', '18', '--password', 'pw', '0.0.96.1.0.255'], 30_000);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toBe(`1/0.0.96.1.0.255/2  "${serial}"`);
+    } finally {
+      await sim.stop();
+      killAll();
+    }
+  });
+});

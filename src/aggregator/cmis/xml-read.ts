@@ -286,6 +286,7 @@ class Reader {
     this.pos++;
     const name = this.name('an element name after "<"');
     const attributes: XmlAttribute[] = [];
+    const seen = new Set<string>();
     for (;;) {
       const spaced = this.skipSpace();
       if (this.pos >= this.s.length) this.fail(`start tag <${name} not closed`, start);
@@ -304,7 +305,8 @@ class Reader {
       const raw = this.s.slice(this.pos + 1, end);
       const lt = raw.indexOf('<');
       if (lt >= 0) this.fail(`"<" is not allowed in attribute ${attrName} value`, this.pos + 1 + lt);
-      if (attributes.some((a) => a.name === attrName)) this.fail(`attribute ${attrName} appears twice in <${name}>`, attrPos);
+      if (seen.has(attrName)) this.fail(`attribute ${attrName} appears twice in <${name}>`, attrPos);
+      seen.add(attrName);
       attributes.push({ name: attrName, value: this.decode(raw, this.pos + 1, true) });
       this.pos = end + 1;
     }
