@@ -54,6 +54,31 @@ export const BusSilentEventSchema = z.object({
   metersAffected: z.array(MeterIdSchema).max(MAX_ITEMS_PER_BATCH),
 });
 
+/** The bus answers again after a bus-silent event: per-meter reachability is reported again from now on. */
+export const BusRecoveredEventSchema = z.object({
+  type: z.literal('bus-recovered'),
+  ...base,
+  bus: z.string().min(1).max(64),
+  /** When the bus went silent. */
+  silentSince: IsoDateTime,
+});
+
+/**
+ * The meter answered but cannot be read as configured: a refused password, an object the model lacks, a
+ * serial number that differs from the registry. Not offline — a technician must change the config or
+ * the meter, and retrying will not help.
+ */
+export const MeterConfigProblemEventSchema = z.object({
+  type: z.literal('meter-config-problem'),
+  ...base,
+  meterId: MeterIdSchema,
+  meteringPoint: CmisCode.optional(),
+  /** The MeterError code, e.g. METER_AUTH_FAILED, METER_OBJECT_UNDEFINED. */
+  code: z.string().min(1).max(64),
+  message: z.string().max(500),
+  since: IsoDateTime,
+});
+
 export const ANOMALY_CODES = [
   'no-advance', // công tơ đứng: the index did not move while consumption was expected
   'negative-advance', // the index went backwards without a status explaining it
@@ -129,6 +154,9 @@ export const DailyDigestEventSchema = z.object({
   anomaliesRaised: Count,
   anomaliesCleared: Count,
   backlog: BacklogSchema.optional(),
+  /** The offline points with since-when, book and route order, when the gateway sends the list. */
+  offlinePoints: z.array(OfflinePointSchema).max(MAX_ITEMS_PER_BATCH).optional(),
+  openAnomalies: z.array(OpenAnomalySchema).max(MAX_ITEMS_PER_BATCH).optional(),
 });
 
 /**
@@ -151,6 +179,8 @@ export const GatewayEventSchema = z.discriminatedUnion('type', [
   MeterOfflineEventSchema,
   MeterOnlineEventSchema,
   BusSilentEventSchema,
+  BusRecoveredEventSchema,
+  MeterConfigProblemEventSchema,
   AnomalyEventSchema,
   PreCutoffReportEventSchema,
   DailyDigestEventSchema,

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import type { RegisterRead } from '../../store/read-history.js';
+import { signEvents, openSignedEvents } from '../../wire/events.js';
+import { ringOf, testSigner } from '../../wire/test-helpers.js';
+import type { MeterDefinition, MeterReadSuccess, RegisterValue } from '../model.js';
+import { detectAnomalies } from './anomalies.js';
+import { emptyAnomalyState, parseAnomalyState, type AnomalyEvent, type AnomalyState } from './anomaly-state.js';
+import { DetectionError } from './errors.js';
+import { MS_PER_DAY, MS_PER_HOUR } from './local-time.js';
+import { assertWireEvent, goodRead, historyOf, kwh, testMeter, vn } from './test-fixtures.js';
+import { DEFAULT_THRESHOLDS as T } from './thresholds.js';
+
+const KT = '1.0.1.8.0.255';
+const meter = testMeter();
+
+function detect(read: MeterReadSuccess, history: RegisterRead[] = [], state: AnomalyState = emptyAnomalyState(), m: MeterDefinition = meter) {
+  const r = detectAnomalies({ meter: m, read, history, state, thresholds: T });
+  r.events.forEach(assertWireEvent);
+  return r;
+}
+const raised = (events: AnomalyEvent[]) => events.filter((e) => e.state === 'raised').map((e) => e.code);
+
+/**
+ * A household: about 10 kWh on weekdays, about 12 on Saturday and Sunday, ±8 % from day to day
+ * (deterministic), read at 00:05 local each day. `override(day)` replaces one day's consumption.
+ */
+function household(days: number, override: (day: number) => number | undefined = () => undefined) {
+  const start = vn(2024, 7, 1, 0, 5); // Monday 1 July 2024
+  let index = 4521.3;
+  const points: [number, string][] = [[start, index.toFixed(1)]];
+  for (let d = 0; d < days; d++) {
+    const weekday = (1 + d) % 7; // 1 = Monday … 0 = Sunday
+    const base = weekday === 6 || weekday === 0 ? 12 : 10;
+    const wobble = 1 + 0.08 * Math.sin(d * 2.3);
+    index += override(d) ?? base * wobble;
+    points.push([start + (d + 1) * MS_PER_DAY, (Math.floor(index * 10) / 10).toFixed(1)]);
+  }
+  return points;
+}
+
+/** Detection over the series read by read (from index `from`), as the gateway would run it with 16 kept reads. */
+function replay(points: [number, string][], m: MeterDefinition = meter, from = 1, keep = 16) {
+  let state = emptyAnomalyState();
+  const events: AnomalyEvent[] = [];
+  for (let i = from; i < points.length; i++) {
+    const [at, value] = points[i]!;
+    const history = historyOf(m.id, KT, points.slice(Math.max(0, i - keep), i));
+    const r = detect(goodRead(m.id, at, [kwh(KT, value, 'KT')]), history, state, m);
+    state = r.state;
+    events.push(...r.events);
+  }
+  return { state, events };
+}
+
+describe('consumption spike', () => {
+  it('does not flag a realistic household month with its weekends', () => {
+    const { events } = replay(household(30));
+    expect(events).toEqual([]);
+  });
+
+  it('flags a genuine ×2 day, once, with the average, the new rate and the window', () => {
+    const { events } = replay(household(30, (d) => (d === 17 ? 20.5 : undefined)));
+    expect(raised(events)).toEqual(['consumption-spike']);
+    const e = events[0]!;
+    expect(e.severity).toBe('warning');
+    expect(e.evidence).toMatchObject({ intervalDays: '1', windowDays: expect.any(String) });
+    const avg = Number(e.evidence['averageDailyKwh']);
+    const rate = Number(e.evidence['newDailyKwh']);
+    expect(avg).toBeGreaterThan(10);
+    expect(avg).toBeLessThan(11.5);
+    expect(rate).toBeCloseTo(20.5, 0);
+    expect(Number(e.evidence['windowDays'])).toBeGreaterThanOrEqual(7);
+    expect(e.thresholds).toMatchObject({ spikeRatio: 1.3 });
+    // Evidence numbers travel as decimal strings.
+    for (const k of ['averageDailyKwh', 'newDailyKwh', 'ratio', 'windowDays']) expect(e.evidence[k]).toMatch(/^\d+(\.\d+)?$/);
+  });
+
+  it('does not judge without a week of history (a weekend could be the whole baseline)', () => {
+    const { events } = replay(household(6, (d) => (d === 5 ? 25 : undefined)));
+    expect(events).toEqual([]);
+  });
+
+  it('does not judge near-zero loads', () => {
+    const { events } = replay(household(20, (d) => (d < 19 ? 0.1 : 0.5)));
+    expect(raised(events)).not.toContain('consumption-spike');
+  });
+});
+
+describe('stuck register (no-advance) vs low consumption', () => {
+  const at = (h: number) => vn(2024, 7, 10) + h * MS_PER_HOUR;
+
+  it('flags a meter that used to consume and then stood still for 48 h, and clears when it moves', () => {
+    const pts: [number, string][] = [];
+    for (let h = 0; h <= 72; h += 6) pts.push([at(h), (1000 + h * 0.4).toFixed(1)]);
+    for (let h = 78; h <= 126; h += 6) pts.push([at(h), '1028.8']); // stuck since h = 72
+    const { events, state } = replay(pts);
+    expect(raised(events)).toEqual(['no-advance']);
+    expect(events[0]).toMatchObject({ severity: 'warning', evidence: { index: '1028.8', readsUnchanged: '9', hoursUnchanged: '48' } });
+    const moved = detect(goodRead(meter.id, at(132), [kwh(KT, '1031.2', 'KT')]), historyOf(meter.id, KT, pts), state);
+    expect(moved.events).toEqual([expect.objectContaining({ state: 'cleared', code: 'no-advance', anomalyId: events[0]!.anomalyId })]);
+  });
+
+  it('does not flag a low-consumption meter whose last digit moves rarely', () => {
+    // 0.3 kWh/day on a whole-kWh display: the digit moves every ~3.3 days, so 3 flat days are normal.
+    const pts: [number, string][] = [];
+    for (let h = 0; h <= 24 * 30; h += 12) pts.push([at(h), String(Math.floor(500 + (0.3 * h) / 24))]);
+    // Judged once the gateway has a week of this meter behind it (a fresh gateway knows no rate: see below).
+    expect(replay(pts, meter, 16).events).toEqual([]);
+    // The same meter stuck at 504 from day 13⅓: its digit should have moved about every 3⅓ days, so after
+    // three missed steps it is a warning, given a memory long enough to have seen its earlier rate (20 days).
+    const stuck = pts.map(([t, v]) => [t, Number(v) > 504 ? '504' : v] as [number, string]);
+    const { events } = replay(stuck, meter, 16, 40);
+    expect(events).toEqual([expect.objectContaining({ code: 'no-advance', severity: 'warning' })]);
+    expect(Number(events[0]!.evidence['hoursUnchanged'])).toBeGreaterThan(200);
+  });
+
+  it('a meter flat through all of its history is only info (vacant premises or stuck: look, no truck)', () => {
+    const pts: [number, string][] = [];
+    for (let h = 0; h <= 60; h += 6) pts.push([at(h), '777.0']);
+    const { events } = replay(pts);
+    expect(events).toEqual([expect.objectContaining({ code: 'no-advance', severity: 'info' })]);
+  });
+
+  it('two identical reads 48 h apart are not enough evidence', () => {
+    const pts: [number, string][] = [
+      [at(0), '777.0'],
+      [at(48), '777.0'],
+    ];
+    expect(replay(pts).events).toEqual([]);
+  });
+});
+
+describe('index drop: rollover vs negative advance', () => {
+  const t1 = vn(2024, 7, 10, 8);
+  const t2 = t1 + MS_PER_DAY;
+
+  it('a 6-digit register wrapping past 999999 is a rollover', () => {
+    const r = detect(goodRead(meter.id, t2, [kwh(KT, '000012.4', 'KT')]), historyOf(meter.id, KT, [[t1, '999995.1']]));
+    expect(raised(r.events)).toEqual(['rollover']);
+    expect(r.events[0]!.evidence).toMatchObject({ registerDigits: '6', wrappedAdvance: '17.3', previousIndex: '999995.1', newIndex: '000012.4' });
+  });
+
+  it('an index going down by a little is a negative advance, critical', () => {
+    const r = detect(goodRead(meter.id, t2, [kwh(KT, '4500.0', 'KT')]), historyOf(meter.id, KT, [[t1, '4521.3']]));
+    expect(raised(r.events)).toEqual(['negative-advance']);
+    expect(r.events[0]).toMatchObject({ severity: 'critical', obis: KT, evidence: { dropKilo: '21.3' } });
+  });
+
+  it('a drop to near zero from the middle of the range is a swap/reset, not a rollover', () => {
+    const r = detect(goodRead(meter.id, t2, [kwh(KT, '3.0', 'KT')]), historyOf(meter.id, KT, [[t1, '523456.0']]));
+    expect(raised(r.events)).toEqual(['negative-advance']);
+  });
+
+  it('compares across units exactly (history in Wh, read in kWh)', () => {
+    const hist: RegisterRead[] = [{ meterId: meter.id, register: KT, value: '4521300', unit: 'Wh', meterTime: t1, receivedAt: t1 }];
+    expect(detect(goodRead(meter.id, t2, [kwh(KT, '4521.3', 'KT')]), hist).events).toEqual([]);
+    expect(raised(detect(goodRead(meter.id, t2, [kwh(KT, '4521.2', 'KT')]), hist).events)).toEqual(['negative-advance']);
+  });
+
+  it('an incident stays open through its billing month and clears in the next', () => {
+    const first = detect(goodRead(meter.id, t2, [kwh(KT, '4500.0', 'KT')]), historyOf(meter.id, KT, [[t1, '4521.3']]));
+    const hist = historyOf(meter.id, KT, [[t1, '4521.3'], [t2, '4500.0']]);
+    const later = detect(goodRead(meter.id, t2 + MS_PER_DAY, [kwh(KT, '4510.0', 'KT')]), hist, first.state);
+    expect(later.events).toEqual([]);
+    expect(Object.keys(later.state.open)).toEqual(['negative-advance@1.0.1.8.0.255']);
+    const august = detect(goodRead(meter.id, vn(2024, 8, 1, 1), [kwh(KT, '4600.0', 'KT')]), [...hist, ...historyOf(meter.id, KT, [[t2 + MS_PER_DAY, '4510.0']])], later.state);
+    expect(august.events).toEqual([expect.objectContaining({ state: 'cleared', code: 'negative-advance', anomalyId: first.events[0]!.anomalyId })]);
+  });
+});
+
+describe('tariff registers against the total', () => {
+  const at = vn(2024, 7, 10, 8);
+  const regs = (kt: string, bt: string, cd: string, td: string): RegisterValue[] => [
+    kwh(KT, kt, 'KT'),
+    kwh('1.0.1.8.1.255', bt, 'BT'),
+    kwh('1.0.1.8.2.255', cd, 'CD'),
+    kwh('1.0.1.8.3.255', td, 'TD'),
+  ];
+
+  it('accepts sums that differ only by independent truncation (up to n−1 last-digit steps)', () => {
+    expect(detect(goodRead(meter.id, at, regs('12345.6', '5000.2', '4000.3', '3345.1'))).events).toEqual([]); // exact
+    expect(detect(goodRead(meter.id, at, regs('12345.8', '5000.2', '4000.3', '3345.1'))).events).toEqual([]); // 2 steps
+  });
+
+  it('flags a difference beyond tolerance, with the figures', () => {
+    const r = detect(goodRead(meter.id, at, regs('12345.9', '5000.2', '4000.3', '3345.1')));
+    expect(raised(r.events)).toEqual(['tariff-sum-mismatch']);
+    expect(r.events[0]!.evidence).toMatchObject({ tariffSumKilo: '12345.6', differenceKilo: '0.3', allowedKilo: '0.2' });
+    expect(raised(detect(goodRead(meter.id, at, regs('12345.6', '5000.2', '4100.3', '3345.1'))).events)).toEqual(['tariff-sum-mismatch']);
+  });
+
+  it('uses the coarsest last digit when registers differ in decimals', () => {
+    expect(detect(goodRead(meter.id, at, regs('12346', '5000.25', '4000.35', '3345.15'))).events).toEqual([]);
+    expect(raised(detect(goodRead(meter.id, at, regs('12349', '5000.25', '4000.35', '3345.15'))).events)).toEqual(['tariff-sum-mismatch']);
+  });
+});
+
+describe('clock, export, status word, serial', () => {
+  const at = vn(2024, 7, 10, 8);
+  const base = [kwh(KT, '100.0', 'KT')];
+
+  it('clock drift beyond tolerance, not within', () => {
+    expect(detect(goodRead(meter.id, at, base, { clockOffsetSeconds: 59 })).events).toEqual([]);
+    const r = detect(goodRead(meter.id, at, base, { clockOffsetSeconds: -95.5 }));
+    expect(r.events).toEqual([expect.objectContaining({ code: 'clock-drift', evidence: expect.objectContaining({ offsetSeconds: '-95.5' }) })]);
+  });
+
+  it('an invalid clock is clock-invalid, and its offset is not also judged as drift', () => {
+    const r = detect(goodRead(meter.id, at, base, { clockInvalid: true, clockOffsetSeconds: 86_400 }));
+    expect(raised(r.events)).toEqual(['clock-invalid']);
+    expect(raised(detect(goodRead(meter.id, at, base, { statusWord: 1 << 4 })).events)).toEqual(['clock-invalid']);
+  });
+
+  it('export advancing on an import-only customer, not on a prosumer, not when flat', () => {
+    const hist = historyOf(meter.id, '1.0.2.8.0.255', [[at - MS_PER_DAY, '3.2']]);
+    const read = (v: string) => goodRead(meter.id, at, [...base, kwh('1.0.2.8.0.255', v)]);
+    expect(raised(detect(read('4.0'), hist).events)).toEqual(['export-on-import-only']);
+    expect(detect(read('3.2'), hist).events).toEqual([]);
+    expect(detect(read('4.0'), hist, emptyAnomalyState(), testMeter({ importOnly: false })).events).toEqual([]);
+  });
+
+  it('maps each status bit to its own meter-event and clears it when the bit drops', () => {
+    const r = detect(goodRead(meter.id, at, base, { statusWord: 0b1011 }));
+    expect(r.events.map((e) => [e.code, e.evidence['event'], e.severity])).toEqual([
+      ['meter-event', 'cover-open', 'critical'],
+      ['meter-event', 'magnetic-tamper', 'critical'],
+      ['meter-event', 'reverse-flow', 'critical'], // critical: import-only customer
+    ]);
+    const again = detect(goodRead(meter.id, at + MS_PER_HOUR, base, { statusWord: 0b1011 }), [], r.state);
+    expect(again.events).toEqual([]); // still open: not repeated
+    const later = detect(goodRead(meter.id, at + 2 * MS_PER_HOUR, base, { statusWord: 0b0001 }), [], again.state);
+    expect(later.events.map((e) => [e.state, e.evidence['event'] ?? e.code])).toEqual([
+      ['cleared', 'meter-event'],
+      ['cleared', 'meter-event'],
+    ]);
+    expect(Object.keys(later.state.open)).toEqual(['meter-event:cover-open']);
+    expect(detect(goodRead(meter.id, at, base, { statusWord: 0b0100 })).events[0]).toMatchObject({ severity: 'info', evidence: { event: 'power-failure' } });
+  });
+
+  it('a serial other than the registry\'s suggests a swap', () => {
+    expect(raised(detect(goodRead(meter.id, at, base, { serial: 'SN99999' })).events)).toEqual(['meter-swap-suspected']);
+    expect(detect(goodRead(meter.id, at, base, { serial: 'SN20451' })).events).toEqual([]);
+  });
+
+  it('healthy data raises nothing', () => {
+    const series = household(11);
+    const hist = historyOf(meter.id, KT, series.slice(0, -1));
+    const read = goodRead(meter.id, series.at(-1)![0], [kwh(KT, series.at(-1)![1], 'KT')], { statusWord: 0, clockInvalid: false, clockOffsetSeconds: 2, serial: 'SN20451' });
+    expect(detect(read, hist).events).toEqual([]);
+  });
+});
+
+describe('anomaly state and wire', () => {
+  it('state is plain JSON that round-trips; a broken state is an error naming the meter', () => {
+    const r = detect(goodRead(meter.id, vn(2024, 7, 10), [kwh(KT, '1.0', 'KT')], { statusWord: 3 }));
+    expect(parseAnomalyState(JSON.stringify(r.state), meter.id)).toEqual(r.state);
+    expect(parseAnomalyState(undefined, meter.id)).toEqual({ open: {} });
+    expect(() => parseAnomalyState('{"open":{"x":{"code":"nope"}}}', meter.id)).toThrow(DetectionError);
+    expect(() => parseAnomalyState('{', meter.id)).toThrow(/MTR-20451/);
+  });
+
+  it('raised and cleared events sign and open as an events batch', () => {
+    const gw = testSigner('GW1');
+    const r1 = detect(goodRead(meter.id, vn(2024, 7, 10), [kwh(KT, '1.0', 'KT')], { statusWord: 3, clockOffsetSeconds: 300 }));
+    const r2 = detect(goodRead(meter.id, vn(2024, 7, 11), [kwh(KT, '2.0', 'KT')], { statusWord: 0, clockOffsetSeconds: 0 }), [], r1.state);
+    const events = [...r1.events, ...r2.events];
+    expect(events).toHaveLength(6);
+    const payload = signEvents({ gatewayId: 'GW1', epoch: 'db-1', seqFrom: 1, seqTo: events.length, createdAt: '2024-07-11T00:00:00Z', events }, gw.privateKey, gw.keyId);
+    expect(openSignedEvents(payload, ringOf(gw).lookup).batch.events).toHaveLength(6);
+  });
+});

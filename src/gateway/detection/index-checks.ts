@@ -1,0 +1,167 @@
+import type { Finding } from './anomaly-state.js';
+import { add, cmp, formatDec, integerDigits, numberText, pow10Dec, sub, toNumber } from './decimal.js';
+import { iso, MS_PER_DAY, MS_PER_HOUR } from './local-time.js';
+import type { Point } from './series.js';
+import type { DetectionThresholds } from './thresholds.js';
+
+/**
+ * Checks on one register's index series (oldest first, the new read last). Each returns a finding, or
+ * 'healthy' when it could judge and found nothing, or 'unknown' when the series is too short to judge.
+ */
+export type Verdict = Finding | 'healthy' | 'unknown';
+
+/**
+ * The index went down since the previous read. When the drop looks like the register wrapping past its
+ * digit count (DOMAIN.md status Q: advance = 10^digits(old) − old + new) and that advance is small against
+ * the register's range, it is a rollover, which CMIS bills with status Q; anything else is a swap, a reset
+ * or tampering and needs a person.
+ */
+export function checkIndexDrop(obis: string, series: readonly Point[], t: DetectionThresholds): Verdict {
+  const prev = series[series.length - 2];
+  const cur = series[series.length - 1];
+  if (!prev || !cur) return 'unknown';
+  if (cmp(cur.value, prev.value) >= 0) return 'healthy';
+  const evidence = {
+    previousIndex: prev.text,
+    previousAt: iso(prev.at),
+    newIndex: cur.text,
+    newAt: iso(cur.at),
+    unit: cur.unit ?? '',
+  };
+  if (prev.unit === cur.unit) {
+    const digits = integerDigits(prev.raw);
+    const range = pow10Dec(digits);
+    const wrapped = add(sub(range, prev.raw), cur.raw);
+    if (wrapped.units > 0n && toNumber(wrapped) <= t.rolloverMaxShare * toNumber(range)) {
+      return {
+        key: `rollover@${obis}`,
+        code: 'rollover',
+        severity: 'info',
+        obis,
+        evidence: { ...evidence, registerDigits: String(digits), wrappedAdvance: formatDec(wrapped) },
+        thresholds: { rolloverMaxShare: t.rolloverMaxShare },
+        lifetime: 'period',
+      };
+    }
+  }
+  return {
+    key: `negative-advance@${obis}`,
+    code: 'negative-advance',
+    severity: 'critical',
+    obis,
+    evidence: { ...evidence, dropKilo: formatDec(sub(prev.value, cur.value)) },
+    thresholds: { rolloverMaxShare: t.rolloverMaxShare },
+    lifetime: 'period',
+  };
+}
+
+/**
+ * Stuck register (công tơ đứng). The same index over ≥ stuckAfterHours and ≥ stuckMinReads reads while the
+ * meter answers. Precision trade-off: an empty house also shows no advance. So the flat stretch must also
+ * be long against how often this meter used to move its last digit: at the prior rate r per day and a last
+ * digit of u, a working meter steps every u/r days, and a flat stretch shorter than 3 such steps is not
+ * evidence. A low-consumption meter (0.3 kWh/day on a 1 kWh display) is therefore not flagged after two
+ * days. When the history shows no earlier rate (vacant since before our memory, stuck as long, or a gateway
+ * that has only just started) the flag is only 'info': worth a look before month end, not a truck.
+ */
+export function checkStuck(obis: string, series: readonly Point[], t: DetectionThresholds): Verdict {
+  const cur = series[series.length - 1];
+  if (!cur || series.length < 2) return 'unknown';
+  let i = series.length - 1;
+  while (i > 0 && cmp(series[i - 1]!.value, cur.value) === 0) i--;
+  const runStart = series[i]!;
+  const runReads = series.length - i;
+  const spanHours = (cur.at - runStart.at) / MS_PER_HOUR;
+  const first = series[0]!;
+  const priorDays = (runStart.at - first.at) / MS_PER_DAY;
+  // A lower bound of the earlier rate: N last-digit steps seen means at least N − 1 steps consumed (the
+  // first step may have been a hair away). One step proves no rate at all; overestimating the rate would
+  // shorten the required flat stretch and flag slow meters.
+  const stepsSeen = Math.floor(toNumber(sub(runStart.value, first.value)) / toNumber(cur.step) + 1e-9);
+  const priorRate = i > 0 && priorDays > 0 && stepsSeen >= 2 ? ((stepsSeen - 1) * toNumber(cur.step)) / priorDays : null;
+  const hoursPerStep = priorRate === null ? null : (toNumber(cur.step) / priorRate) * 24;
+  const requiredHours = Math.max(t.stuckAfterHours, hoursPerStep === null ? 0 : 3 * hoursPerStep);
+  // Only a move of the index proves the register works. A flat stretch not yet long enough proves nothing
+  // either way: 'unknown' keeps an open flag open while the estimate of the required stretch shifts with
+  // the history window (no clear-and-raise flapping).
+  if (runReads === 1) return 'healthy';
+  if (runReads < t.stuckMinReads || spanHours < requiredHours) return 'unknown';
+  return {
+    key: `no-advance@${obis}`,
+    code: 'no-advance',
+    severity: priorRate === null ? 'info' : 'warning',
+    obis,
+    evidence: {
+      index: cur.text,
+      unit: cur.unit ?? '',
+      unchangedSince: iso(runStart.at),
+      hoursUnchanged: numberText(spanHours, 1),
+      readsUnchanged: String(runReads),
+      priorDailyRate: priorRate === null ? null : numberText(priorRate),
+      requiredHours: numberText(requiredHours, 1),
+    },
+    thresholds: { stuckAfterHours: t.stuckAfterHours, stuckMinReads: t.stuckMinReads },
+    lifetime: 'condition',
+  };
+}
+
+/**
+ * Consumption spike, per day so that uneven poll intervals compare: the rate over the newest interval of at
+ * least spikeMinIntervalHours against the average rate over the days before it (at least
+ * spikeMinBaselineDays, at most spikeWindowDays). A full week in the baseline keeps a household's weekend
+ * inside "normal"; a 1.3× screen on single days would flag every Sunday (DOMAIN.md: 1.4 M flags, 2 056
+ * real). Near-zero loads (below spikeMinDailyKwh on the new day) are not judged. Needs history: 'unknown'
+ * until the series holds spikeMinBaselineDays before the judged interval.
+ */
+export function checkSpike(obis: string, series: readonly Point[], t: DetectionThresholds): Verdict {
+  const cur = series[series.length - 1];
+  if (!cur) return 'unknown';
+  const pivot = [...series].reverse().find((p) => cur.at - p.at >= t.spikeMinIntervalHours * MS_PER_HOUR);
+  if (!pivot) return 'unknown';
+  const base = series.find((p) => p.at >= pivot.at - t.spikeWindowDays * MS_PER_DAY);
+  if (!base) return 'unknown';
+  const baselineDays = (pivot.at - base.at) / MS_PER_DAY;
+  if (baselineDays < t.spikeMinBaselineDays) return 'unknown';
+  const intervalDays = (cur.at - pivot.at) / MS_PER_DAY;
+  const baselineAdvance = toNumber(sub(pivot.value, base.value));
+  const newAdvance = toNumber(sub(cur.value, pivot.value));
+  // A drop inside the window is the index-drop check's business; rates across it mean nothing.
+  if (baselineAdvance < 0 || newAdvance < 0) return 'unknown';
+  const average = baselineAdvance / baselineDays;
+  const rate = newAdvance / intervalDays;
+  // Judged on the cautious side of the display's resolution: each difference of two indexes may be off by
+  // one last-digit step, so the new rate is taken one step lower and the average one step higher. A meter
+  // using 0.3 kWh/day on a whole-kWh display otherwise "spikes" to 1 kWh/day on every day its digit moves.
+  const step = toNumber(cur.step);
+  const rateLow = (newAdvance - step) / intervalDays;
+  const averageHigh = (baselineAdvance + step) / baselineDays;
+  if (rateLow < t.spikeMinDailyKwh || rateLow < t.spikeRatio * averageHigh) return 'healthy';
+  return {
+    key: `consumption-spike@${obis}`,
+    code: 'consumption-spike',
+    severity: 'warning',
+    obis,
+    evidence: {
+      averageDailyKwh: numberText(average),
+      newDailyKwh: numberText(rate),
+      ratio: average > 0 ? numberText(rate / average) : null,
+      windowStart: iso(base.at),
+      windowEnd: iso(pivot.at),
+      windowDays: numberText(baselineDays, 2),
+      intervalStart: iso(pivot.at),
+      intervalEnd: iso(cur.at),
+      intervalDays: numberText(intervalDays, 2),
+      startIndex: pivot.text,
+      newIndex: cur.text,
+      resolutionKilo: formatDec(cur.step),
+    },
+    thresholds: {
+      spikeRatio: t.spikeRatio,
+      spikeMinBaselineDays: t.spikeMinBaselineDays,
+      spikeWindowDays: t.spikeWindowDays,
+      spikeMinIntervalHours: t.spikeMinIntervalHours,
+      spikeMinDailyKwh: t.spikeMinDailyKwh,
+    },
+    lifetime: 'period',
+  };
+}
