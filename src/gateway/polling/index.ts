@@ -1,0 +1,11 @@
+export { createBusPoller, type BusPoller, type BusPollerDeps, type BusPollerOptions, type SessionReport } from './bus-poller.js';
+export { createTcpPoller, type TcpPoller, type TcpPollerDeps, type TcpPollerOptions } from './tcp-poller.js';
+export { readJob, type ModelFeatures, type ReadJobContext } from './read-job.js';
+export { billingJob, type BillingJobOptions, type BillingReadResult, type BillingSnapshotRead } from './billing-job.js';
+export { loadProfileJob, type LoadProfileEntry, type LoadProfileJobOptions, type LoadProfileRead, type LoadProfileResult } from './load-profile-job.js';
+export { createSchedule, cronTrigger, CYCLE_KINDS, type CycleDefinition, type CycleKind, type CycleStats, type FireOutcome, type PollSchedule, type ScheduleConfig, type Trigger } from './schedule.js';
+export { DEFAULT_BACKOFF, MeterBackoff, type BackoffDecision, type BackoffPolicy } from './backoff.js';
+export { PollingError, type PollingErrorCode } from './errors.js';
+export { failureOf, inRouteOrder, runSession, type MeterJob } from './session.js';
+export { lastMonthEnd, monthStartOf, VIETNAM_UTC_OFFSET_MINUTES } from './local-time.js';
+export type { PollLog } from './log.js';
