@@ -1,0 +1,179 @@
+import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { errorMessage } from '../../shared/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOPIC_ROOT } from '../../wire/index.js';
+import type { RefusalRecord, RefusalStage } from '../store/refusals.js';
+import { secretsEqual, verifyCredential } from '../store/credentials.js';
+import { checkGatewayLogin, decidePublish, decideSubscribe, type Decision, type Identity } from './access.js';
+import { Counters } from './counters.js';
+
+export interface BrokerConfig {
+  host: string;
+  /** 0 picks a free port (tests); start() reports the one in use. */
+  port: number;
+  /** A second listener with TLS, when a certificate and key are configured (PEM text, read by src/config). */
+  tls?: { host?: string; port: number; cert: string; key: string; ca?: string } | undefined;
+  topicRoot?: string;
+  /** Largest PUBLISH payload accepted from a gateway (the wire's message limit by default). */
+  maxPayloadBytes?: number;
+  /** The aggregator's own clients (the ingest) log in with this; its username is never a valid gateway id. */
+  internal: { username: string; password: string };
+}
+
+export interface BrokerDeps {
+  gateways: { credentialHash(gatewayId: string): string | undefined };
+  /** Where refusals are kept for the operator (the central DB's refusals log); optional in unit tests. */
+  refusals?: { record(r: RefusalRecord): void };
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface EmbeddedBroker {
+  start(): Promise<{ port: number; tlsPort?: number }>;
+  close(): Promise<void>;
+  /** `connect.accepted`, `refused.<stage>.<reason>` … */
+  readonly metrics: Counters;
+}
+
+/** MQTT 3.1.1 §3.2.2.3 CONNACK return codes. */
+const RC_IDENTIFIER_REJECTED = 2;
+const RC_BAD_USERNAME_OR_PASSWORD = 4;
+
+/** An internal username cannot be a gateway id (':' is not allowed in one), so the two never collide. */
+export const DEFAULT_INTERNAL_USERNAME = 'chiso:aggregator';
+
+/**
+ * The MQTT broker embedded in the aggregator (aedes), with chiso's access rules in its hooks: every
+ * gateway logs in with its own id and password (scrypt hash in the central DB), publishes only under its
+ * own prefix and never on ack/cmd topics, and subscribes only to its own ack and cmd topics. Every refusal
+ * is logged with its reason, counted, and written to the refusals log.
+ */
+export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): EmbeddedBroker {
+  const root = config.topicRoot ?? DEFAULT_TOPIC_ROOT;
+  const maxBytes = config.maxPayloadBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger.child({ part: 'broker' });
+  const metrics = new Counters();
+  const identities = new WeakMap<Client, Identity>();
+  let aedes: Aedes | undefined;
+  const servers: Server[] = [];
+
+  function refuse(stage: RefusalStage, gatewayId: string | null, d: Extract<Decision, { ok: false }>, topic?: string): void {
+    metrics.inc(`refused.${stage}.${d.reason}`);
+    log.warn({ stage, gatewayId, topic, reason: d.reason }, `refused ${stage}: ${d.detail}`);
+    try {
+      deps.refusals?.record({ at: clock.now(), stage, gatewayId, topic: topic ?? null, reason: d.reason, detail: d.detail });
+    } catch (e) {
+      log.error({ err: errorMessage(e) }, 'could not write a broker refusal to the refusals log');
+    }
+  }
+
+  function authError(code: number, reason: string): AuthenticateError {
+    return Object.assign(new Error(`connection refused: ${reason}`), { returnCode: code }) as AuthenticateError;
+  }
+
+  async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Identity> {
+    const secret = password?.toString('utf8') ?? '';
+    if (username === config.internal.username) {
+      if (secretsEqual(secret, config.internal.password)) return { kind: 'internal', username };
+      throw denied('connect', null, RC_BAD_USERNAME_OR_PASSWORD, { ok: false, reason: 'bad-password', detail: `internal login ${username}: wrong password` });
+    }
+    const login = checkGatewayLogin(username, client.id);
+    if (!login.ok) {
+      const code = login.reason === 'client-id-mismatch' ? RC_IDENTIFIER_REJECTED : RC_BAD_USERNAME_OR_PASSWORD;
+      throw denied('connect', username ?? null, code, login);
+    }
+    const gatewayId = username!;
+    const hash = deps.gateways.credentialHash(gatewayId);
+    // Unknown gateway and wrong password answer the same return code: the client learns nothing about ids.
+    if (hash === undefined) {
+      throw denied('connect', gatewayId, RC_BAD_USERNAME_OR_PASSWORD, { ok: false, reason: 'unknown-gateway', detail: `${gatewayId} is not enrolled` });
+    }
+    if (!(await verifyCredential(secret, hash))) {
+      throw denied('connect', gatewayId, RC_BAD_USERNAME_OR_PASSWORD, { ok: false, reason: 'bad-password', detail: `${gatewayId}: wrong password` });
+    }
+    return { kind: 'gateway', gatewayId };
+  }
+
+  function denied(stage: RefusalStage, gatewayId: string | null, code: number, d: Extract<Decision, { ok: false }>): AuthenticateError {
+    refuse(stage, gatewayId, d);
+    return authError(code, d.reason);
+  }
+
+  function idOf(who: Identity | undefined): string | null {
+    return who?.kind === 'gateway' ? who.gatewayId : null;
+  }
+
+  async function start(): Promise<{ port: number; tlsPort?: number }> {
+    const broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        authenticate(client, username, password).then(
+          (who) => {
+            identities.set(client, who);
+            metrics.inc('connect.accepted');
+            log.info({ clientId: client.id, gatewayId: idOf(who) }, 'client connected');
+            done(null, true);
+          },
+          (err: AuthenticateError) => done(err, false),
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        const who = client === null ? undefined : identities.get(client);
+        if (who === undefined) {
+          // aedes publishes a stored will with client null after a restart: nobody to attribute it to.
+          refuse('publish', null, { ok: false, reason: 'no-identity', detail: `publish on ${packet.topic} without an authenticated client` }, packet.topic);
+          return done(new Error('publish refused: no identity'));
+        }
+        const d = decidePublish(who, { topic: packet.topic, retain: packet.retain, bytes: packet.payload.length }, root, maxBytes);
+        if (d.ok) return done(null);
+        // aedes closes the connection on a refused PUBLISH (MQTT 3.1.1 has no negative PUBACK, §3.3.5).
+        refuse('publish', idOf(who), d, packet.topic);
+        done(new Error(`publish refused: ${d.reason}`));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const who = identities.get(client);
+        const d: Decision = who === undefined ? { ok: false, reason: 'no-identity', detail: 'subscribe before authentication' } : decideSubscribe(who, sub.topic, root);
+        if (d.ok) return done(null, sub);
+        refuse('subscribe', idOf(who), d, sub.topic);
+        done(null, null); // SUBACK return code 0x80 for this filter; the connection stays up
+      },
+    });
+    aedes = broker;
+    broker.on('clientDisconnect', (client) => log.info({ clientId: client.id }, 'client disconnected'));
+    broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
+
+    const tcp = createTcpServer((socket) => broker.handle(socket));
+    const port = await listen(tcp, config.port, config.host);
+    servers.push(tcp);
+    log.info({ host: config.host, port }, 'broker listening (tcp)');
+    if (config.tls === undefined) return { port };
+    const t = config.tls;
+    const tls = createTlsServer({ cert: t.cert, key: t.key, ...(t.ca === undefined ? {} : { ca: t.ca }) }, (socket) => broker.handle(socket));
+    const tlsPort = await listen(tls, t.port, t.host ?? config.host);
+    servers.push(tls);
+    log.info({ host: t.host ?? config.host, port: tlsPort }, 'broker listening (tls)');
+    return { port, tlsPort };
+  }
+
+  async function close(): Promise<void> {
+    const broker = aedes;
+    aedes = undefined;
+    if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  return { start, close, metrics };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
