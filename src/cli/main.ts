@@ -1,8 +1,10 @@
 import { runCommandLine, type Command } from '../shared/command-line.js';
+import { gatewayCommand } from './gateway-command.js';
 import { readCommand } from './read-command.js';
+import { statusCommand } from './status-command.js';
 import { readoutCommand } from './readout-command.js';
 import { scanCommand } from './scan-command.js';
 
-const commands: Command[] = [readCommand, readoutCommand, scanCommand];
+const commands: Command[] = [gatewayCommand, statusCommand, readCommand, readoutCommand, scanCommand];
 
 process.exitCode = await runCommandLine('chiso', 'meter reading for the monthly GCS cycle (DLMS/COSEM gateway, aggregator, tools)', commands, process.argv.slice(2));

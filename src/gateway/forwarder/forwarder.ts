@@ -82,7 +82,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   const link = new MqttLink({
     url: options.mqtt.url,
-    clientId: options.mqtt.clientId ?? `chiso-gw-${options.gatewayId}`,
+    // The aggregator's broker accepts a gateway only with its own id as client id (no session stealing).
+    clientId: options.mqtt.clientId ?? options.gatewayId,
     username: options.mqtt.username,
     password: options.mqtt.password,
     keepaliveSeconds: options.mqtt.keepaliveSeconds ?? 30,

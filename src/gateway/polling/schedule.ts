@@ -4,7 +4,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
 
-export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck'] as const;
+export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck', 'digest'] as const;
 export type CycleKind = (typeof CYCLE_KINDS)[number];
 
 /** What fires cycles: node-cron in service, a hand-driven fake in tests. */
