@@ -1,6 +1,7 @@
 import { benchBus } from './dlms-bus.js';
 import { benchClientThroughput } from './dlms-client-throughput.js';
 import { benchWire } from './dlms-wire.js';
+import { benchGatewayResources } from './gateway-resources.js';
 
 /**
  * `npm run bench`: every benchmark in turn, each printing its figures. Runs on this machine only
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   wire: benchWire,
   bus: benchBus,
   client: benchClientThroughput,
+  gateway: benchGatewayResources,
 };
 
 const chosen = process.argv.slice(2);
