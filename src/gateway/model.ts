@@ -24,6 +24,8 @@ export interface MeterReadSuccess {
   clockInvalid?: boolean;
   /** Meter clock minus gateway clock, seconds. */
   clockOffsetSeconds?: number;
+  /** How far the offset may be off: half the request's round trip plus the clock's resolution. */
+  clockUncertaintySeconds?: number;
   registers: RegisterValue[];
   /** The meter's event/status word (0.0.96.5.0.255), when read. */
   statusWord?: number;

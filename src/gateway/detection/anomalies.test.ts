@@ -205,6 +205,12 @@ describe('clock, export, status word, serial', () => {
     expect(r.events).toEqual([expect.objectContaining({ code: 'clock-drift', evidence: expect.objectContaining({ offsetSeconds: '-95.5' }) })]);
   });
 
+  it('clock drift counts only beyond the measurement uncertainty (a slow link is not a drifting clock)', () => {
+    expect(detect(goodRead(meter.id, at, base, { clockOffsetSeconds: 90, clockUncertaintySeconds: 40 })).events).toEqual([]);
+    const r = detect(goodRead(meter.id, at, base, { clockOffsetSeconds: 90, clockUncertaintySeconds: 10 }));
+    expect(r.events).toEqual([expect.objectContaining({ code: 'clock-drift', evidence: expect.objectContaining({ uncertaintySeconds: '10' }) })]);
+  });
+
   it('an invalid clock is clock-invalid, and its offset is not also judged as drift', () => {
     const r = detect(goodRead(meter.id, at, base, { clockInvalid: true, clockOffsetSeconds: 86_400 }));
     expect(raised(r.events)).toEqual(['clock-invalid']);

@@ -95,7 +95,9 @@ export function checkClock(read: MeterReadSuccess, t: DetectionThresholds): Chec
   // An invalid clock's offset means nothing: it is already flagged as invalid.
   if (read.clockOffsetSeconds !== undefined && !invalid) {
     out.evaluated.push('clock-drift');
-    if (Math.abs(read.clockOffsetSeconds) > t.clockDriftSeconds) {
+    // Flag only what the measurement proves: the offset beyond its own uncertainty.
+    const uncertainty = read.clockUncertaintySeconds ?? 0;
+    if (Math.abs(read.clockOffsetSeconds) - uncertainty > t.clockDriftSeconds) {
       out.findings.push({
         key: 'clock-drift',
         code: 'clock-drift',
@@ -103,6 +105,7 @@ export function checkClock(read: MeterReadSuccess, t: DetectionThresholds): Chec
         obis: OBIS.clock,
         evidence: {
           offsetSeconds: numberText(read.clockOffsetSeconds, 3),
+          uncertaintySeconds: numberText(uncertainty, 3),
           meterTime: read.meterTime === undefined ? null : iso(read.meterTime),
           gatewayTime: iso(read.receivedAt),
         },

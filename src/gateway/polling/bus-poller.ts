@@ -33,7 +33,13 @@ export interface SessionReport {
 }
 
 export interface BusPollerDeps {
+  /** Timers of the line: gaps, pacing, connect timeouts (always real time). */
   clock?: Clock;
+  /**
+   * The gateway's time: result stamps and back-off waits. Differs from `clock` only when the gateway runs
+   * on simulated time (the demo, the truth test); defaults to `clock`.
+   */
+  timeSource?: Clock;
   log?: PollLog;
   locks?: BusRegistry;
   /** The raw port; default the serial port of the bus definition. */
@@ -61,9 +67,10 @@ const NO_TRAFFIC: LinkStats = { bytesSent: 0, bytesReceived: 0, framesSent: 0, f
 export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps = {}): BusPoller {
   const { bus } = options;
   const clock = deps.clock ?? systemClock;
+  const stamps = deps.timeSource ?? clock;
   const log = deps.log ?? silentLog;
   const lock = (deps.locks ?? busLocks).lockFor(bus.device);
-  const backoff = new MeterBackoff(options.backoff ?? DEFAULT_BACKOFF, clock);
+  const backoff = new MeterBackoff(options.backoff ?? DEFAULT_BACKOFF, stamps);
   const probeTimeoutMs = options.probeTimeoutMs ?? bus.responseTimeoutMs;
   let portDown: string | undefined; // the reason, while the port is known to be unusable
   let closed = false;
@@ -96,7 +103,7 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
     return {
       ok: false,
       meterId: meter.id,
-      receivedAt: clock.now(),
+      receivedAt: stamps.now(),
       code: 'METER_LINK_FAILED',
       step: 'connect',
       message: `meter ${meter.id}: connect: RS485 port ${bus.device} of bus ${bus.id} is unusable: ${reason}`,
@@ -111,7 +118,7 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
       return {
         ok: false,
         meterId: meter.id,
-        receivedAt: clock.now(),
+        receivedAt: stamps.now(),
         code: decision.lastCode,
         step: 'back-off',
         message: `meter ${meter.id}: not polled, ${decision.failures} consecutive failure(s) (last ${decision.lastCode}); next attempt after ${new Date(decision.until).toISOString()}`,
@@ -145,7 +152,7 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
         maxListItems: meter.maxListItems,
         clock,
       });
-      const result = await runSession(client, meter, job, clock);
+      const result = await runSession(client, meter, job, stamps);
       if (result.ok) backoff.succeeded(meter.id);
       // A port that died under this conversation is not the meter's fault: no back-off for it.
       else if (port.isOpen) backoff.failed(meter.id, codeOf(result), stepOf(result));

@@ -50,6 +50,7 @@ async function readOnce(ctx: ReadJobContext, client: DlmsClient, meter: MeterDef
   const withStatus = ctx.models?.[meter.model]?.statusWord === true;
   const withSerial = !ctx.serialsChecked.has(meter.id);
   const refs: AttributeRef[] = [...registerRefs, CLOCK_REF, ...(withStatus ? [STATUS_REF] : []), ...(withSerial ? [SERIAL_REF] : [])];
+  const sentAt = ctx.clock.now();
   const readings = await readAttributes(client, meter.id, refs, ctx.scalers);
   const receivedAt = ctx.clock.now();
   const byRef = (ref: AttributeRef): Reading => readings[refs.indexOf(ref)]!;
@@ -88,7 +89,11 @@ async function readOnce(ctx: ReadJobContext, client: DlmsClient, meter: MeterDef
   const clock = byRef(CLOCK_REF);
   if (clock.ok && clock.time) {
     result.meterTime = clock.time.getTime();
-    result.clockOffsetSeconds = (result.meterTime - receivedAt) / 1000;
+    // The meter stamped its clock somewhere between our request and its answer: measure against the
+    // midpoint and carry half the round trip (plus the clock's 1 s resolution) as the uncertainty, so a
+    // slow link — or simulated time running fast — is not taken for a drifting clock.
+    result.clockOffsetSeconds = (result.meterTime - (sentAt + receivedAt) / 2) / 1000;
+    result.clockUncertaintySeconds = (receivedAt - sentAt) / 2000 + 1;
     result.clockInvalid = ((clock.dateTime?.clockStatus ?? 0) & DOUBT_BITS) !== 0;
   } else {
     partial(OBIS.clock, clock.ok ? 'POLL_BAD_VALUE' : clock.error.code, clock.ok ? `meter ${meter.id}: clock value is not a complete date-time` : clock.error.message);

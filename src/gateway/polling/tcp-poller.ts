@@ -21,7 +21,13 @@ export interface TcpPollerOptions {
 }
 
 export interface TcpPollerDeps {
+  /** Timers of the line: gaps, pacing, connect timeouts (always real time). */
   clock?: Clock;
+  /**
+   * The gateway's time: result stamps and back-off waits. Differs from `clock` only when the gateway runs
+   * on simulated time (the demo, the truth test); defaults to `clock`.
+   */
+  timeSource?: Clock;
   /** The connection to one meter; default a TCP socket to its host and port. */
   connect?: (meter: MeterDefinition, connection: TcpConnection) => Transport;
 }
@@ -42,7 +48,8 @@ export function createTcpPoller(options: TcpPollerOptions, deps: TcpPollerDeps =
     throw new PollingError('POLL_BAD_CONFIG', `tcp.maxParallel must be an integer ≥ 1, got ${String(options.maxParallel)}`);
   }
   const clock = deps.clock ?? systemClock;
-  const backoff = new MeterBackoff(options.backoff ?? DEFAULT_BACKOFF, clock);
+  const stamps = deps.timeSource ?? clock;
+  const backoff = new MeterBackoff(options.backoff ?? DEFAULT_BACKOFF, stamps);
 
   function transportFor(meter: MeterDefinition, c: TcpConnection): Transport {
     if (deps.connect) return deps.connect(meter, c);
@@ -71,7 +78,7 @@ export function createTcpPoller(options: TcpPollerOptions, deps: TcpPollerDeps =
       return {
         ok: false,
         meterId: meter.id,
-        receivedAt: clock.now(),
+        receivedAt: stamps.now(),
         code: decision.lastCode,
         step: 'back-off',
         message: `meter ${meter.id}: not polled, ${decision.failures} consecutive failure(s) (last ${decision.lastCode}); next attempt after ${new Date(decision.until).toISOString()}`,
@@ -89,7 +96,7 @@ export function createTcpPoller(options: TcpPollerOptions, deps: TcpPollerDeps =
       maxListItems: meter.maxListItems,
       clock,
     });
-    const result = await runSession(client, meter, job, clock);
+    const result = await runSession(client, meter, job, stamps);
     if (result.ok) backoff.succeeded(meter.id);
     else backoff.failed(meter.id, String((result as { code?: unknown }).code ?? 'METER_PROTOCOL'), String((result as { step?: unknown }).step ?? 'get'));
     return result;

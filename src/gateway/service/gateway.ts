@@ -85,10 +85,10 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps): Gateway 
   const busPollers = new Map<string, BusPoller>(
     config.buses.map((bus) => [
       bus.id,
-      createBusPoller({ bus }, { clock: systemClock, ...(deps.openPort ? { openPort: deps.openPort } : {}), log: log.child({ bus: bus.id }) }),
+      createBusPoller({ bus }, { clock: systemClock, timeSource: clock, ...(deps.openPort ? { openPort: deps.openPort } : {}), log: log.child({ bus: bus.id }) }),
     ]),
   );
-  const tcpPoller = createTcpPoller({ maxParallel: config.tcp.maxParallel }, { clock: systemClock });
+  const tcpPoller = createTcpPoller({ maxParallel: config.tcp.maxParallel }, { clock: systemClock, timeSource: clock });
   const metersOfBus = (busId: string) => config.meters.filter((m) => m.connection.kind === 'bus' && m.connection.bus === busId);
   const tcpMeters = config.meters.filter((m) => m.connection.kind === 'tcp');
 

@@ -69,10 +69,11 @@ export class FakeAggregator {
     await new Promise<void>((resolve) => client.once('connect', () => client.subscribe(aggregatorSubscriptions(this.root), { qos: 1 }, () => resolve())));
   }
 
-  async offline(): Promise<void> {
+  /** Goes away; `force` (for clean-up) does not wait for messages in flight to finish. */
+  async offline(force = false): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    if (client !== undefined) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    if (client !== undefined) await new Promise<void>((resolve) => client.end(force, {}, () => resolve()));
   }
 
   publish(topic: string, payload: Uint8Array): Promise<void> {

@@ -24,7 +24,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await forwarder?.close();
   forwarder = undefined;
-  await aggregator.offline();
+  await aggregator.offline(true);
   await broker?.close();
   gw.close();
   tmp.cleanup();
