@@ -140,6 +140,8 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
         server: connection.server,
         responseTimeoutMs: probe ? probeTimeoutMs : bus.responseTimeoutMs,
         maxRetries: probe ? 0 : bus.maxRetries,
+        // About 50 character times of silence inside a frame, never under 100 ms (RF modems send in bursts).
+        interCharacterTimeoutMs: Math.max(100, Math.ceil((50 * 10 * 1000) / (bus.paceBaudRate ?? bus.baudRate))),
         clock,
       });
       const client = new DlmsClient({
