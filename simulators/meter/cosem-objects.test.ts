@@ -226,7 +226,7 @@ describe('association, SAP, set and action', () => {
     expect(clockTime(list('management'))).toBe(3);
     const lpBuffer = list('reading').find((e) => e.obis === OBIS.loadProfile)!.accessRights.attributes.find((a) => a.id === 2)!;
     expect(lpBuffer.selectors).toEqual([1, 2]);
-    expect(list('public').length).toBe(16);
+    expect(list('public').length).toBe(18);
     expect(ok(objects.get({ classId: 15, obis: OBIS.currentAssociation, attribute: 3 }, 'public'))).toEqual({
       type: 'structure',
       value: [

@@ -5,11 +5,12 @@ import type { ActionResultName } from '../../src/dlms/apdu/action-result.js';
 import type { DataAccessResultName } from '../../src/dlms/apdu/data-access-result.js';
 import { encodeObjectList } from '../../src/dlms/cosem/association.js';
 import { encodeCaptureObject } from '../../src/dlms/cosem/capture-object.js';
-import { CLOCK } from '../../src/dlms/cosem/classes.js';
+import { CLOCK, DEMAND_REGISTER, EXTENDED_REGISTER } from '../../src/dlms/cosem/classes.js';
 import { obisToBytes, parseObis, type Obis } from '../../src/dlms/cosem/obis.js';
 import { encodeCaptureObjects } from '../../src/dlms/cosem/profile.js';
 import { encodeSapAssignmentList } from '../../src/dlms/cosem/sap.js';
 import { encodeScalerUnit } from '../../src/dlms/cosem/scaler-unit.js';
+import { DEMAND_SCALER, DEMAND_UNIT, DemandModel, type DemandObjectDef, demandObjectListFor, findDemandObject } from './demand.js';
 import type { SimulatedMeter, RegisterValues } from './meter-model.js';
 import { type AccessLevel, type ObjectDef, allows, findObject, objectListFor, REGISTER_OBIS } from './object-table.js';
 import { type ProfileView, billingView, clockData, eventLogView, loadProfileView, registerData } from './profile-buffers.js';
@@ -50,7 +51,11 @@ export function isAccessError(r: unknown): r is { error: string } {
 }
 
 export class MeterObjects {
-  constructor(readonly meter: SimulatedMeter) {}
+  private readonly demand: DemandModel;
+
+  constructor(readonly meter: SimulatedMeter) {
+    this.demand = new DemandModel(meter);
+  }
 
   /** Logical device name (0.0.42.0.0.255) and the name the SAP list announces. */
   get logicalDeviceName(): string {
@@ -90,6 +95,10 @@ export class MeterObjects {
         return this.profile(loadProfileView(this.meter, t), ref.attribute, selector);
       case 'event-log':
         return this.profile(eventLogView(this.meter, t), ref.attribute, selector);
+      case 'max-demand':
+        return this.maxDemand(ref.attribute, t);
+      case 'demand':
+        return this.demandRegister(ref.attribute, t);
     }
   }
 
@@ -139,10 +148,11 @@ export class MeterObjects {
 
   // ---- per class ------------------------------------------------------------------------------
 
-  private lookup(ref: ObjectRef): ObjectDef | { error: 'object-undefined' | 'object-class-inconsistent' } {
-    let def: ObjectDef | undefined;
+  private lookup(ref: ObjectRef): ObjectDef | DemandObjectDef | { error: 'object-undefined' | 'object-class-inconsistent' } {
+    let def: ObjectDef | DemandObjectDef | undefined;
     try {
-      def = findObject(parseObis(ref.obis));
+      const obis = parseObis(ref.obis);
+      def = findObject(obis) ?? findDemandObject(obis);
     } catch {
       def = undefined; // not an OBIS code at all: no such object
     }
@@ -154,7 +164,7 @@ export class MeterObjects {
   private association(attribute: number, level: AccessLevel): GetResult {
     switch (attribute) {
       case 2:
-        return encodeObjectList(objectListFor(level));
+        return encodeObjectList([...objectListFor(level), ...demandObjectListFor(level)]);
       case 3:
         return {
           type: 'structure',
@@ -194,6 +204,44 @@ export class MeterObjects {
     const key = (Object.keys(REGISTER_OBIS) as (keyof RegisterValues)[]).find((k) => REGISTER_OBIS[k] === obis)!;
     if (attribute === 3) return encodeScalerUnit({ scaler: this.meter.scaler, unit: key === 'reactiveImport' ? UNIT_VARH : UNIT_WH });
     return registerData(this.meter.registersAt(t)[key]);
+  }
+
+  /** Extended Register 1.0.1.6.0.255, maximum demand of the billing month (see demand.ts). */
+  private maxDemand(attribute: number, t: number): GetResult {
+    const md = this.demand.maxAt(t);
+    switch (attribute) {
+      case EXTENDED_REGISTER.attr.value:
+        return { type: 'double-long-unsigned', value: md.value };
+      case EXTENDED_REGISTER.attr.scalerUnit:
+        return encodeScalerUnit({ scaler: DEMAND_SCALER, unit: DEMAND_UNIT });
+      case EXTENDED_REGISTER.attr.status:
+        return { type: 'unsigned', value: md.status };
+      default: // capture_time
+        return md.captureTime === undefined ? { type: 'octet-string', value: encodeDateTimeBytes({}) } : clockData(this.meter, md.captureTime);
+    }
+  }
+
+  /** Demand Register 1.0.1.4.0.255, block demand over the meter's 15-minute periods (see demand.ts). */
+  private demandRegister(attribute: number, t: number): GetResult {
+    const d = this.demand.at(t);
+    switch (attribute) {
+      case DEMAND_REGISTER.attr.currentAverageValue:
+        return { type: 'double-long-unsigned', value: d.currentAverage };
+      case DEMAND_REGISTER.attr.lastAverageValue:
+        return { type: 'double-long-unsigned', value: d.lastAverage };
+      case DEMAND_REGISTER.attr.scalerUnit:
+        return encodeScalerUnit({ scaler: DEMAND_SCALER, unit: DEMAND_UNIT });
+      case DEMAND_REGISTER.attr.status:
+        return { type: 'unsigned', value: d.status };
+      case DEMAND_REGISTER.attr.captureTime:
+      case DEMAND_REGISTER.attr.startTimeCurrent:
+        // The last average was captured when the running period began.
+        return clockData(this.meter, d.startTimeCurrent);
+      case DEMAND_REGISTER.attr.period:
+        return { type: 'double-long-unsigned', value: this.demand.periodS };
+      default: // number_of_periods
+        return { type: 'long-unsigned', value: 1 };
+    }
   }
 
   private profile(view: ProfileView, attribute: number, selector: SelectorParams | undefined): GetResult {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedMeter } from '../../../simulators/meter/meter-model.js';
 import { startPtyBus, startTcpMeterServer } from '../../../simulators/protocol/servers.js';
@@ -63,15 +63,26 @@ logLevel: warn
     tmp.cleanup();
   });
 
+  const statusWrittenSince = (t: number) => {
+    try {
+      return statSync(tmp.file('data/status.json')).mtimeMs > t;
+    } catch {
+      return false;
+    }
+  };
+
   it('after every restart each read arrives once, in sequence, none lost', async () => {
     // A seeded sequence of kill delays, so a failure can be replayed.
     let seed = 12345;
     const nextDelay = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return 300 + (seed % 2200);
+      return seed % 2000;
     };
     for (let round = 0; round < 20; round++) {
+      const startedAt = Date.now();
       const gw = startProcess(chisoBin, ['gateway', '--config', configPath]);
+      // Kill it at a random point after it is up (it writes its status once started), while it polls and forwards.
+      await waitFor(() => statusWrittenSince(startedAt), 'the gateway to start', 20_000);
       await new Promise((r) => setTimeout(r, nextDelay()));
       gw.child.kill('SIGKILL');
       await gw.exit;
