@@ -33,6 +33,8 @@ export interface MeterModel {
   registers: RegisterMapping[];
   withList: 'auto' | 'never';
   maxListItems: number;
+  /** The model has the event/status word 0.0.96.5.0.255. */
+  statusWord: boolean;
 }
 
 /** node-cron expressions, run in `timeZone`. */
@@ -114,6 +116,7 @@ function toModel(m: ModelFile): MeterModel {
     registers: m.registers.map((r) => ({ obis: r.obis, classId: r.classId, bcs: r.bcs, unit: r.unit })),
     withList: m.withList,
     maxListItems: m.maxListItems,
+    statusWord: m.statusWord,
   };
 }
 

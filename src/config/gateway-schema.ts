@@ -89,6 +89,8 @@ export const ModelFileSchema = z
     /** 'never' for models known to mishandle GET-with-list. */
     withList: oneOf(['auto', 'never']).default('auto'),
     maxListItems: wholeNumber(1, 64).default(10),
+    /** The model has the event/status word 0.0.96.5.0.255 (cover open, magnetic tamper, power failure, reverse flow). */
+    statusWord: boolean.default(false),
   })
   .superRefine((m, ctx) => {
     const seenObis = new Map<string, number>();

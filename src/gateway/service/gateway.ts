@@ -81,7 +81,8 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps): Gateway 
   const aggregatorKeys: KeyObject[] = config.keys.aggregatorPublicKeyFile ? [loadPublicKey(readFileSync(config.keys.aggregatorPublicKeyFile, 'utf8'))] : [];
 
   const scalers = new ScalerCache();
-  const ctx = { clock, scalers, serialsChecked: new Set<string>() };
+  const models = Object.fromEntries(Object.entries(config.models).map(([name, m]) => [name, { statusWord: m.statusWord }]));
+  const ctx = { clock, scalers, serialsChecked: new Set<string>(), models };
   const busPollers = new Map<string, BusPoller>(
     config.buses.map((bus) => [
       bus.id,
