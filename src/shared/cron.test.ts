@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { clockTrigger, nextCronTime } from './cron.js';
-import { SimulatedClock } from './simulated-clock.js';
 
 const local = (iso: string) => Date.parse(`${iso}+07:00`);
 
@@ -19,13 +18,24 @@ describe('cron next time (Vietnam local time)', () => {
     expect(() => nextCronTime('0 0 31 2 *', 0)).toThrow(/never fires/);
   });
 
-  it('fires on a simulated clock at the simulated times', async () => {
-    const clock = new SimulatedClock({ start: local('2026-03-31T23:00:00'), speed: 36_000 }); // an hour in 0.1 s
-    const fired: string[] = [];
-    const task = clockTrigger(clock).every('0 0 * * *', () => fired.push(new Date(clock.now()).toISOString()));
-    await new Promise((r) => setTimeout(r, 400));
+  it('arms each run on the given clock for exactly the time left, and re-arms after firing', () => {
+    let now = local('2026-03-31T23:00:00');
+    const armed: { fn: () => void; ms: number }[] = [];
+    const clock = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => (armed.push({ fn, ms }), { id: armed.length }),
+      clearTimeout: () => undefined,
+    };
+    const fired: number[] = [];
+    const task = clockTrigger(clock).every('0 0 * * *', () => fired.push(now));
+    expect(armed.map((a) => a.ms)).toEqual([3_600_000]); // midnight, one hour ahead
+    now = local('2026-04-01T00:00:00');
+    armed[0]!.fn();
+    expect(fired).toEqual([local('2026-04-01T00:00:00')]);
+    expect(armed[1]!.ms).toBe(86_400_000); // the next midnight
     task.stop();
-    expect(fired.length).toBe(1);
-    expect(Math.abs(Date.parse(fired[0]!) - local('2026-04-01T00:00:00'))).toBeLessThan(60_000);
+    now += 86_400_000;
+    armed[1]!.fn();
+    expect(fired).toHaveLength(1); // stopped: no more runs
   });
 });
