@@ -1,3 +1,4 @@
+import { ConfigError } from './errors.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatPath, type ValuePath } from './describe.js';
@@ -88,4 +89,18 @@ function reason(e: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'a folder';
   return typeof code === 'string' ? code : String((e as Error).message ?? e);
+}
+
+/**
+ * The configuration file's text, or CONFIG_UNREADABLE naming the file and why (missing, no permission,
+ * a folder): shared by every service's loader.
+ */
+export function readConfigFile(path: string, files: ConfigFiles): string {
+  try {
+    return files.readText(path);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a folder' : String(code ?? e);
+    throw new ConfigError('CONFIG_UNREADABLE', path, [{ path: '', found: `nothing readable (${why})`, expected: 'a readable configuration file' }], { cause: e });
+  }
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ValuePath } from './describe.js';
 import { substituteEnv, type Env } from './env-substitution.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
-import { nodeConfigFiles, resolveFrom, type ConfigFiles } from './file-refs.js';
+import { readConfigFile, nodeConfigFiles, resolveFrom, type ConfigFiles } from './file-refs.js';
 import type { AggregatorConfig } from './aggregator-config.js';
 import { readAggregatorFiles, type AggregatorFileTexts } from './aggregator-files.js';
 import { aggregatorFileSchema, EmbeddedBrokerFileSchema, ExternalBrokerFileSchema, type AggregatorFile } from './aggregator-schema.js';
@@ -29,16 +29,7 @@ export interface LoadAggregatorOptions<C extends z.ZodType> {
  * problem (CONFIG_UNREADABLE, CONFIG_PARSE or CONFIG_INVALID) as `file: path: found …, expected … (line)`.
  */
 export function loadAggregatorConfig<C extends z.ZodType>(path: string, options: LoadAggregatorOptions<C>): AggregatorConfig<z.output<C>> {
-  const files = options.files ?? nodeConfigFiles;
-  let text: string;
-  try {
-    text = files.readText(path);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a folder' : String(code ?? e);
-    throw new ConfigError('CONFIG_UNREADABLE', path, [{ path: '', found: `nothing readable (${why})`, expected: 'a readable configuration file' }], { cause: e });
-  }
-  return parseAggregatorConfig(text, path, options);
+  return parseAggregatorConfig(readConfigFile(path, options.files ?? nodeConfigFiles), path, options);
 }
 
 /** Validates configuration text; `fileName` picks the format, names the file, and anchors relative paths. */

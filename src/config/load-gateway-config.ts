@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { ValuePath } from './describe.js';
 import { substituteEnv, type Env } from './env-substitution.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
-import { nodeConfigFiles, readFileRefs, type ConfigFiles } from './file-refs.js';
+import { readConfigFile, nodeConfigFiles, readFileRefs, type ConfigFiles } from './file-refs.js';
 import { crossCheck, salvageSections } from './gateway-checks.js';
 import { toGatewayConfig, type GatewayConfig } from './gateway-config.js';
 import { GatewayFileSchema } from './gateway-schema.js';
@@ -27,16 +27,7 @@ export interface LoadOptions {
  * `path` is also how the file is named in messages, as the technician typed it.
  */
 export function loadGatewayConfig(path: string, options: LoadOptions = {}): GatewayConfig {
-  const files = options.files ?? nodeConfigFiles;
-  let text: string;
-  try {
-    text = files.readText(path);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a folder' : String(code ?? e);
-    throw new ConfigError('CONFIG_UNREADABLE', path, [{ path: '', found: `nothing readable (${why})`, expected: 'a readable configuration file' }], { cause: e });
-  }
-  return parseGatewayConfig(text, path, options);
+  return parseGatewayConfig(readConfigFile(path, options.files ?? nodeConfigFiles), path, options);
 }
 
 /**

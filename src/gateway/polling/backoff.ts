@@ -65,3 +65,16 @@ export class MeterBackoff {
     return e && { failures: e.failures, nextAttemptAt: e.nextAttemptAt };
   }
 }
+
+/** What a meter still waiting out its back-off reports for this cycle: its last failure, not a new one. */
+export function skippedResult(meterId: string, decision: Extract<BackoffDecision, { action: 'skip' }>, now: number) {
+  return {
+    ok: false as const,
+    meterId,
+    receivedAt: now,
+    code: decision.lastCode,
+    step: 'back-off',
+    message: `meter ${meterId}: not polled, ${decision.failures} consecutive failure(s) (last ${decision.lastCode}); next attempt after ${new Date(decision.until).toISOString()}`,
+    retryable: true,
+  };
+}

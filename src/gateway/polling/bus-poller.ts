@@ -10,7 +10,7 @@ import { bitsPerCharacter } from '../../transport/line-format.js';
 import { createSerialTransport } from '../../transport/serial.js';
 import type { Transport } from '../../transport/transport.js';
 import type { BusDefinition, MeterDefinition, MeterReadFailure } from '../model.js';
-import { DEFAULT_BACKOFF, MeterBackoff, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_BACKOFF, MeterBackoff, skippedResult, type BackoffPolicy } from './backoff.js';
 import { watchClose } from './close-watch.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
@@ -115,15 +115,7 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
     const decision = backoff.decide(meter.id);
     if (decision.action === 'skip') {
       deps.onSession?.({ meterId: meter.id, mode: 'skip', ok: false, link: NO_TRAFFIC });
-      return {
-        ok: false,
-        meterId: meter.id,
-        receivedAt: stamps.now(),
-        code: decision.lastCode,
-        step: 'back-off',
-        message: `meter ${meter.id}: not polled, ${decision.failures} consecutive failure(s) (last ${decision.lastCode}); next attempt after ${new Date(decision.until).toISOString()}`,
-        retryable: true,
-      };
+      return skippedResult(meter.id, decision, stamps.now());
     }
     return lock.run(async () => {
       const down = closed ? 'the poller is closed' : await ensurePort();

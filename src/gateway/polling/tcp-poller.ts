@@ -6,7 +6,7 @@ import { createWrapperLink } from '../../client/wrapper-link.js';
 import { createTcpTransport } from '../../transport/tcp.js';
 import type { Transport } from '../../transport/transport.js';
 import type { MeterDefinition, MeterReadFailure } from '../model.js';
-import { DEFAULT_BACKOFF, MeterBackoff, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_BACKOFF, MeterBackoff, skippedResult, type BackoffPolicy } from './backoff.js';
 import { PollingError } from './errors.js';
 import { authenticationOf, inRouteOrder, runSession, type MeterJob } from './session.js';
 
@@ -75,15 +75,7 @@ export function createTcpPoller(options: TcpPollerOptions, deps: TcpPollerDeps =
     const c = meter.connection as TcpConnection;
     const decision = backoff.decide(meter.id);
     if (decision.action === 'skip') {
-      return {
-        ok: false,
-        meterId: meter.id,
-        receivedAt: stamps.now(),
-        code: decision.lastCode,
-        step: 'back-off',
-        message: `meter ${meter.id}: not polled, ${decision.failures} consecutive failure(s) (last ${decision.lastCode}); next attempt after ${new Date(decision.until).toISOString()}`,
-        retryable: true,
-      };
+      return skippedResult(meter.id, decision, stamps.now());
     }
     const probe = decision.action === 'probe';
     const client = new DlmsClient({

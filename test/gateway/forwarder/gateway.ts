@@ -1,4 +1,7 @@
 import { openStore, Outbox, type Store } from '../../../src/store/index.js';
+import { tempDir } from '../../store/temp-dir.js';
+import { startBroker, type TestBroker } from './broker.js';
+import { FakeAggregator } from './fake-aggregator.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../../src/gateway/forwarder/index.js';
 import { generateKeyPair, loadPrivateKey, loadPublicKey } from '../../../src/wire/index.js';
@@ -114,4 +117,31 @@ export function startForwarder(
   });
   forwarder.start();
   return forwarder;
+}
+
+/** What each forwarder test starts from: a broker, a fake aggregator on it, the gateway's keys and stores. */
+export interface ForwarderFixture {
+  tmp: ReturnType<typeof tempDir>;
+  broker: TestBroker;
+  aggregator: FakeAggregator;
+  keys: Keys;
+  gw: TestGateway;
+}
+
+export async function setUpForwarderTest(): Promise<ForwarderFixture> {
+  const tmp = tempDir('chiso-forwarder-');
+  const broker = await startBroker();
+  const keys = makeKeys();
+  const aggregator = new FakeAggregator(broker.url, keys.ring);
+  await aggregator.connect();
+  return { tmp, broker, aggregator, keys, gw: openGateway(tmp.file) };
+}
+
+/** Closes in reverse order; the broker may already be gone (a test that restarted it clears it). */
+export async function tearDownForwarderTest(f: Omit<ForwarderFixture, 'broker'> & { broker: TestBroker | undefined }, forwarder: Forwarder | undefined): Promise<void> {
+  await forwarder?.close();
+  await f.aggregator.offline(true);
+  await f.broker?.close();
+  f.gw.close();
+  f.tmp.cleanup();
 }

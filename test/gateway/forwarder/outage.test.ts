@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../store/temp-dir.js';
+import type { tempDir } from '../../store/temp-dir.js';
 import type { Forwarder } from '../../../src/gateway/forwarder/index.js';
 import { startBroker, sleep, waitFor, type TestBroker } from './broker.js';
-import { FakeAggregator } from './fake-aggregator.js';
-import { appendReads, makeKeys, openGateway, startForwarder, type Keys, type TestGateway } from './gateway.js';
+import type { FakeAggregator } from './fake-aggregator.js';
+import { appendReads, startForwarder, type Keys, type TestGateway, setUpForwarderTest, tearDownForwarderTest } from './gateway.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let broker: TestBroker | undefined;
@@ -13,21 +13,12 @@ let gw: TestGateway;
 let forwarder: Forwarder | undefined;
 
 beforeEach(async () => {
-  tmp = tempDir('chiso-forwarder-');
-  broker = await startBroker();
-  keys = makeKeys();
-  aggregator = new FakeAggregator(broker.url, keys.ring);
-  await aggregator.connect();
-  gw = openGateway(tmp.file);
+  ({ tmp, broker, aggregator, keys, gw } = await setUpForwarderTest());
 });
 
 afterEach(async () => {
-  await forwarder?.close();
+  await tearDownForwarderTest({ tmp, broker, aggregator, keys, gw }, forwarder);
   forwarder = undefined;
-  await aggregator.offline(true);
-  await broker?.close();
-  gw.close();
-  tmp.cleanup();
 });
 
 /** Every id stored exactly under its own seq, nothing else stored. */
