@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CalendarSchema, cutoffInstant, daysUntilCutoff, nextCutoff, noticeReleaseTime, sessionDate } from './reading-calendar.js';
+import { CalendarSchema, cutoffInstant, daysUntilCutoff, nextCutoff, noticeReleaseTime, periodEndInstant, readingDayOf, sessionDate } from './reading-calendar.js';
 
 // Tết 2026 (lunar new year) is on 17 February 2026: the eve is 16 February.
 const tet2026 = CalendarSchema.parse({
@@ -34,17 +34,30 @@ describe('reading calendar', () => {
     expect(sessionDate(tet2026, 'D999999', 'last', 2026, 2)).toEqual({ year: 2026, month: 2, day: 28 });
   });
 
-  it('puts the cutoff at the local cutoff time (UTC+7)', () => {
-    expect(new Date(cutoffInstant(tet2026, 'A', 'last', 2026, 3)).toISOString()).toBe('2026-03-31T15:00:00.000Z');
+  it('ends the period at 00:00 local after the session and closes the book at the cutoff time the next day (UTC+7)', () => {
+    expect(new Date(periodEndInstant(tet2026, 'A', 'last', 2026, 3)).toISOString()).toBe('2026-03-31T17:00:00.000Z');
+    expect(new Date(cutoffInstant(tet2026, 'A', 'last', 2026, 3)).toISOString()).toBe('2026-04-01T15:00:00.000Z');
+    // A shifted session moves both: D018328 is read on 27 February 2026.
+    expect(new Date(periodEndInstant(tet2026, 'D018328', 'last', 2026, 2)).toISOString()).toBe('2026-02-27T17:00:00.000Z');
+  });
+
+  it('takes each book\'s reading day from the calendar, with a default', () => {
+    const cal = CalendarSchema.parse({ readingDays: { books: { D018328: 14 } } });
+    expect(readingDayOf(cal, 'D018328')).toBe(14);
+    expect(readingDayOf(cal, 'D000001')).toBe('last');
+    expect(cal.cutoff).toBe('06:00');
   });
 
   it('finds the next cutoff and the period it closes', () => {
-    const t = Date.parse('2026-03-31T16:00:00Z'); // 23:00 local on 31 March: after that day's cutoff
+    const t = Date.parse('2026-04-01T16:00:00Z'); // 23:00 local on 1 April: after the March book's cutoff
     const next = nextCutoff(tet2026, 'A', 'last', t);
     expect([next.year, next.month]).toEqual([2026, 4]);
-    expect(new Date(next.previousAt).toISOString()).toBe('2026-03-31T15:00:00.000Z');
+    expect(new Date(next.previousAt).toISOString()).toBe('2026-04-01T15:00:00.000Z');
     expect(daysUntilCutoff(tet2026, 'A', 'last', t)).toBe(30);
-    expect(nextCutoff(tet2026, 'A', 'last', Date.parse('2026-12-31T16:00:00Z')).year).toBe(2027);
+    // 03:00 local on 1 January: December's book has not closed yet (it closes at 22:00 that day).
+    const december = nextCutoff(tet2026, 'A', 'last', Date.parse('2026-12-31T20:00:00Z'));
+    expect([december.year, december.month]).toEqual([2026, 12]);
+    expect(nextCutoff(tet2026, 'A', 'last', Date.parse('2027-01-01T16:00:00Z')).month).toBe(1);
   });
 
   it('holds customer notices due in the Tết week until it ends', () => {

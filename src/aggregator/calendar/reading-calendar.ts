@@ -3,7 +3,10 @@ import { daysInMonth, dayNumber, formatLocalDate, fromDayNumber, VN_UTC_OFFSET_M
 
 /**
  * The reading calendar (DOMAIN.md "Calendar rules"): each book is read on its session day — a day of the
- * month or the month's last day — and closes at a cutoff time that day. Around holidays a session can
+ * month or the month's last day. Its period ends at 00:00 local after that day, the instant the meters
+ * take their own billing snapshot, so the index of a period is the register at that instant. The book
+ * closes (cutoff) at a time of day on the day after the session: late enough for the gateways to read the
+ * snapshots and forward them, early enough for billing the same morning. Around holidays a session can
  * move one day earlier or later, per session and per year (before Tết read a day early, on Tết's 2nd and
  * 3rd day a day late), and customer notices may be held back during a blackout window.
  */
@@ -28,8 +31,12 @@ export const BlackoutSchema = z.object({ from: LocalDateTimeText, to: LocalDateT
 export type Blackout = z.infer<typeof BlackoutSchema>;
 
 export const CalendarSchema = z.object({
-  /** Cutoff time of the reading day, local time: reads after it belong to the next period. */
-  cutoff: TimeOfDay.default('23:00'),
+  /** When books close: local time on the day after the session (the period ended at 00:00 that day). */
+  cutoff: TimeOfDay.default('06:00'),
+  /** Each book's session day: `default` for all, `books` for exceptions by book code (MA_QUYEN). */
+  readingDays: z
+    .object({ default: ReadingDaySchema.default('last'), books: z.record(z.string().min(1), ReadingDaySchema).default({}) })
+    .prefault({}),
   shifts: z.array(SessionShiftSchema).default([]),
   /** Windows in which customer notices (SMS …) must not go out; they wait until the window ends. */
   noticeBlackouts: z.array(BlackoutSchema).default([]),
@@ -47,6 +54,11 @@ export function nominalSessionDate(readingDay: ReadingDay, year: number, month: 
   return { year, month, day: readingDay === 'last' ? last : Math.min(readingDay, last) };
 }
 
+/** A book's session day from the calendar. */
+export function readingDayOf(calendar: Calendar, bookCode: string): ReadingDay {
+  return calendar.readingDays.books[bookCode] ?? calendar.readingDays.default;
+}
+
 /** The day the book is actually read in that month, after the calendar's shifts for it. */
 export function sessionDate(calendar: Calendar, bookCode: string, readingDay: ReadingDay, year: number, month: number): LocalDate {
   const nominal = nominalSessionDate(readingDay, year, month);
@@ -61,9 +73,14 @@ export function localInstant(date: LocalDate, timeOfDay = '00:00'): number {
   return Date.UTC(date.year, date.month - 1, date.day, h, m) - VN_UTC_OFFSET_MINUTES * 60_000;
 }
 
-/** The cutoff instant of a book's session in a month. */
+/** The instant a book's period ends in a month: 00:00 local after its (shifted) session day. */
+export function periodEndInstant(calendar: Calendar, bookCode: string, readingDay: ReadingDay, year: number, month: number): number {
+  return localInstant(fromDayNumber(dayNumber(sessionDate(calendar, bookCode, readingDay, year, month)) + 1));
+}
+
+/** The cutoff instant of a book's session in a month: the cutoff time on the day after the session. */
 export function cutoffInstant(calendar: Calendar, bookCode: string, readingDay: ReadingDay, year: number, month: number): number {
-  return localInstant(sessionDate(calendar, bookCode, readingDay, year, month), calendar.cutoff);
+  return localInstant(fromDayNumber(dayNumber(sessionDate(calendar, bookCode, readingDay, year, month)) + 1), calendar.cutoff);
 }
 
 /** The local calendar date of an instant. */
@@ -78,14 +95,13 @@ export function localDateOf(t: number): LocalDate {
  */
 export function nextCutoff(calendar: Calendar, bookCode: string, readingDay: ReadingDay, t: number): { year: number; month: number; at: number; previousAt: number } {
   const { year, month } = localDateOf(t);
-  const candidates = [
-    [year, month],
-    month === 12 ? [year + 1, 1] : [year, month + 1],
-  ] as const;
-  for (const [y, m] of candidates) {
+  const prev = (y: number, m: number): [number, number] => (m === 1 ? [y - 1, 12] : [y, m - 1]);
+  const next = (y: number, m: number): [number, number] => (m === 12 ? [y + 1, 1] : [y, m + 1]);
+  // The previous month's book closes early in this month (the day after a month-end session).
+  for (const [y, m] of [prev(year, month), [year, month] as [number, number], next(year, month)]) {
     const at = cutoffInstant(calendar, bookCode, readingDay, y, m);
     if (at >= t) {
-      const [py, pm] = m === 1 ? [y - 1, 12] : [y, m - 1];
+      const [py, pm] = prev(y, m);
       return { year: y, month: m, at, previousAt: cutoffInstant(calendar, bookCode, readingDay, py, pm) };
     }
   }

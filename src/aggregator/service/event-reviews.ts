@@ -4,21 +4,8 @@ import type { EventState } from '../http/operator-data.js';
 /**
  * Operators' decisions on events (confirm: the alarm is real, a visit or a phúc tra follows; dismiss: it
  * was wrong, and the note says why). The decision moves `events.state` and its note is kept here, in the
- * same transaction.
- *
- * The central schema (src/aggregator/store/schema.ts, v1) has the state but nowhere for the note, and the
- * schema's released steps are not ours to edit; so this table is created here, idempotently, until the
- * store adds it as migration v2 (same definition, `IF NOT EXISTS`, so the two cannot conflict).
+ * same transaction, in `event_reviews` (central schema v2).
  */
-export const EVENT_REVIEWS_DDL = `
-CREATE TABLE IF NOT EXISTS event_reviews (
-  event_id INTEGER PRIMARY KEY REFERENCES events (id),
-  action TEXT NOT NULL CHECK (action IN ('confirm', 'dismiss')),
-  note TEXT,
-  reviewed_by TEXT,
-  at INTEGER NOT NULL
-) STRICT`;
-
 export type ReviewResult = { ok: true } | { ok: false; reason: 'not-found' } | { ok: false; reason: 'not-open'; state: EventState };
 
 export class EventReviews {
@@ -26,7 +13,6 @@ export class EventReviews {
   private readonly decide;
 
   constructor(db: Database.Database) {
-    db.exec(EVENT_REVIEWS_DDL);
     this.sql = {
       move: db.prepare<[string, number, number]>(`UPDATE events SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'open'`),
       state: db.prepare<[number], { state: EventState }>('SELECT state FROM events WHERE id = ?'),

@@ -2,5 +2,5 @@
 export { buildAggregator, centralDbPath, type Aggregator, type AggregatorDeps, type AggregatorPorts } from './aggregator.js';
 export { loadAggregatorKey, type AggregatorKey } from './aggregator-key.js';
 export { centralQueries } from './central-queries.js';
-export { EventReviews, EVENT_REVIEWS_DDL } from './event-reviews.js';
+export { EventReviews } from './event-reviews.js';
 export { brokerUrlFor, ingestUrl } from './broker-urls.js';

@@ -152,4 +152,163 @@ CREATE INDEX refusals_at ON refusals (at);
   },
 };
 
-export const centralMigrations: readonly Migration[] = [central];
+/**
+ * v2: the books (sổ GCS) and what the month's work does with them.
+ * - books: one per CMIS file (book, year, month, sub-period). A re-import of the same key updates the
+ *   rows in place (import_count goes up) and never touches reads, closings or exports.
+ * - book_rows: one per CMIS row (metering point × register × reading type: DDK the periodic read, THAO the
+ *   removed meter of a swap). The whole row is kept as JSON, so an export writes back every column CMIS
+ *   sent, unknown ones included. A row that a re-import no longer has is marked absent, not deleted.
+ * - book_closings: the cutoff's answer per periodic row (read, estimated, field-read, needs-review).
+ *   `estimated` rows of earlier books of the same point count towards the two-in-a-row limit.
+ * - book_flags: central screening flags (±30 %, bands, 200 %/400 kWh, needs-review) with the operator's
+ *   decision; `blocking` ones hold the export back until decided or overridden.
+ * - book_exports: each export of a book, versioned, with the files' checksums and who overrode what.
+ * - reverifications (phúc tra) and customer_notices (B7): the operator's re-reads and the notice outbox.
+ * - event_reviews: the operator's note on a gateway event (was created at startup before v2: IF NOT EXISTS).
+ */
+const books: Migration = {
+  version: 2,
+  name: 'books',
+  up: (db) => {
+    db.exec(`
+CREATE TABLE books (
+  id INTEGER PRIMARY KEY,
+  unit_code TEXT NOT NULL,
+  book_code TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+  sub_period INTEGER NOT NULL CHECK (sub_period BETWEEN 1 AND 3),
+  file_name TEXT NOT NULL,
+  reading_day TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  cutoff_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed', 'exported')),
+  source_sha256 TEXT NOT NULL,
+  import_count INTEGER NOT NULL DEFAULT 1,
+  imported_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  UNIQUE (book_code, year, month, sub_period)
+) STRICT;
+CREATE INDEX books_cutoff ON books (state, cutoff_at);
+
+CREATE TABLE book_rows (
+  book_id INTEGER NOT NULL REFERENCES books (id),
+  metering_point TEXT NOT NULL,
+  bcs TEXT NOT NULL,
+  reading_type TEXT NOT NULL,
+  row_no INTEGER NOT NULL,
+  route_position TEXT NOT NULL,
+  meter_id TEXT,
+  meter_serial TEXT,
+  customer_code TEXT,
+  customer_name TEXT,
+  multiplier TEXT NOT NULL,
+  old_index TEXT NOT NULL,
+  row_json TEXT NOT NULL,
+  present INTEGER NOT NULL DEFAULT 1 CHECK (present IN (0, 1)),
+  PRIMARY KEY (book_id, metering_point, bcs, reading_type)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX book_rows_point ON book_rows (metering_point, bcs);
+
+CREATE TABLE book_closings (
+  book_id INTEGER NOT NULL REFERENCES books (id),
+  metering_point TEXT NOT NULL,
+  bcs TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('read', 'estimated', 'field-read', 'needs-review')),
+  source TEXT,
+  new_index TEXT,
+  status TEXT,
+  consumption TEXT,
+  read_id TEXT,
+  gap_ms INTEGER,
+  estimate_number INTEGER,
+  detail TEXT NOT NULL DEFAULT '{}',
+  closed_at INTEGER NOT NULL,
+  PRIMARY KEY (book_id, metering_point, bcs)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE book_flags (
+  id INTEGER PRIMARY KEY,
+  book_id INTEGER NOT NULL REFERENCES books (id),
+  metering_point TEXT NOT NULL,
+  bcs TEXT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  blocking INTEGER NOT NULL CHECK (blocking IN (0, 1)),
+  reason_vi TEXT NOT NULL,
+  reason_en TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'confirmed', 'dismissed')),
+  note TEXT,
+  decided_by TEXT,
+  decided_at INTEGER,
+  raised_at INTEGER NOT NULL,
+  UNIQUE (book_id, metering_point, bcs, code)
+) STRICT;
+CREATE INDEX book_flags_open ON book_flags (book_id, state);
+
+CREATE TABLE book_exports (
+  id INTEGER PRIMARY KEY,
+  book_id INTEGER NOT NULL REFERENCES books (id),
+  version INTEGER NOT NULL,
+  xml_file TEXT NOT NULL,
+  csv_file TEXT NOT NULL,
+  xml_sha256 TEXT NOT NULL,
+  csv_sha256 TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  override_by TEXT,
+  override_note TEXT,
+  UNIQUE (book_id, version)
+) STRICT;
+
+CREATE TABLE reverifications (
+  id INTEGER PRIMARY KEY,
+  command_id TEXT NOT NULL UNIQUE,
+  gateway_id TEXT NOT NULL,
+  metering_point TEXT NOT NULL,
+  meter_id TEXT NOT NULL,
+  requested_by TEXT,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'sent' CHECK (state IN ('sent', 'answered', 'failed', 'expired')),
+  stored_read_id TEXT,
+  stored_value TEXT,
+  new_read_id TEXT,
+  new_value TEXT,
+  verdict TEXT CHECK (verdict IN ('match', 'advanced', 'mismatch')),
+  detail TEXT,
+  answered_at INTEGER
+) STRICT;
+CREATE INDEX reverifications_point ON reverifications (metering_point, requested_at);
+
+CREATE TABLE customer_notices (
+  id INTEGER PRIMARY KEY,
+  book_id INTEGER NOT NULL REFERENCES books (id),
+  metering_point TEXT NOT NULL,
+  customer_code TEXT,
+  channel TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  release_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'cancelled')),
+  sent_at INTEGER,
+  UNIQUE (book_id, metering_point)
+) STRICT;
+CREATE INDEX customer_notices_due ON customer_notices (state, release_at);
+
+CREATE TABLE IF NOT EXISTS event_reviews (
+  event_id INTEGER PRIMARY KEY REFERENCES events (id),
+  action TEXT NOT NULL CHECK (action IN ('confirm', 'dismiss')),
+  note TEXT,
+  reviewed_by TEXT,
+  at INTEGER NOT NULL
+) STRICT;
+`);
+  },
+};
+
+export const centralMigrations: readonly Migration[] = [central, books];

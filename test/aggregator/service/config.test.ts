@@ -48,7 +48,7 @@ describe('aggregator configuration', () => {
     expect(c.broker).toMatchObject({ embedded: true, host: '0.0.0.0', port: 1883, tls: { port: 8883, cert: 'CERT', key: 'KEY' }, publicUrl: 'mqtts://chiso.pc-hanoi.example:8883' });
     expect(c.http).toMatchObject({ host: '0.0.0.0', port: 8080, adminToken: 'an-admin-token-of-enough-length', maxBodyBytes: 65536 });
     expect(c.keys).toEqual({ privateKeyFile: join(root, 'config/keys/aggregator.key'), generate: false });
-    expect(c.calendar).toEqual({ cutoff: '23:00', shifts: [{ date: '2025-01-28', shiftDays: -1, reason: 'Tết: read the day before' }], noticeBlackouts: [] });
+    expect(c.calendar).toEqual({ cutoff: '06:00', readingDays: { default: 'last', books: { D018328: 14 } }, shifts: [{ date: '2025-01-28', shiftDays: -1, reason: 'Tết: read the day before' }], noticeBlackouts: [] });
     expect(c.books.exportDir).toBe('/var/lib/chiso-aggregator/books/out');
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9465 });
     expect(c.topicRoot).toBe('chiso/v1');
