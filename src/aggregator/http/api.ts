@@ -38,6 +38,19 @@ export interface HttpApiDeps {
   version?: string;
   /** Called once per answered request (metrics). */
   onAnswer?(route: string, status: number): void;
+  /**
+   * More endpoints (books, phúc tra, the operator page), each set built by its own module with the same
+   * helpers; matched after the built-in ones.
+   */
+  extraRoutes?: (kit: RouteKit) => readonly Route[];
+}
+
+/** What an extra route set gets from the API: the admin guard and the body limit. */
+export interface RouteKit {
+  requireAdmin(req: IncomingMessage): void;
+  maxBodyBytes: number;
+  clock: Clock;
+  logger: Logger;
 }
 
 export interface HttpApi {
@@ -178,6 +191,7 @@ export function buildHttpApi(deps: HttpApiDeps): HttpApi {
       },
     },
   ];
+  routes.push(...(deps.extraRoutes?.({ requireAdmin, maxBodyBytes: maxBody, clock, logger: log }) ?? []));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<string> {
     const url = new URL(req.url ?? '/', 'http://aggregator.invalid');

@@ -14,12 +14,21 @@ export const API_ERRORS = {
   API_ADMIN_DISABLED: 403, // no admin token configured: the operator endpoints are off
   API_NOT_FOUND: 404, // no such endpoint
   API_EVENT_NOT_FOUND: 404, // no event with that id
+  API_BOOK_NOT_FOUND: 404, // no book with that id
+  API_FLAG_NOT_FOUND: 404, // no screening flag with that id
+  API_EXPORT_NOT_FOUND: 404, // no export (file) with that id / version
+  API_POINT_NOT_FOUND: 404, // no metering point with that code in any book
   API_METHOD_NOT_ALLOWED: 405,
   API_TOKEN_USED: 409, // the enrolment token was already used
   API_EVENT_ALREADY_REVIEWED: 409, // the event is no longer open
+  API_FLAG_ALREADY_DECIDED: 409, // the screening flag is no longer open
+  API_BOOK_NOT_CLOSED: 409, // the book has not been closed at its cutoff yet
+  API_EXPORT_BLOCKED: 409, // open blocking flags: decide them, or export with an override and a note
+  API_REVERIFY_NOT_POSSIBLE: 409, // no gateway/meter known for the point, or one is already pending
   API_TOKEN_EXPIRED: 410, // the enrolment token expired: issue a new one
   API_BODY_TOO_LARGE: 413,
   API_UNSUPPORTED_MEDIA_TYPE: 415, // a body that is not application/json
+  API_BOOK_INVALID: 422, // an uploaded CMIS book that does not parse: the message names file, row, column
   API_INTERNAL: 500, // a bug or a database failure; details are in the aggregator's log
 } as const;
 
