@@ -18,10 +18,21 @@ export interface AggregatorConfig<Cal = unknown> {
   keys: { privateKeyFile: string; generate: boolean };
   enrolment: { tokenTtlHours: number };
   calendar: Cal;
-  /** Absolute paths. */
-  books: { importDir?: string; exportDir: string };
+  books: BookSettings;
+  notices: { enabled: boolean; channel: 'sms' | 'email' | 'web' | 'paper' };
   metrics: { host: string; port: number } | false;
   logLevel: LogLevel;
+}
+
+export interface BookSettings {
+  /** Absolute paths. */
+  importDir?: string;
+  exportDir: string;
+  toleranceHours: number;
+  autoExport: boolean;
+  preCutoffDays: number;
+  /** Cron expressions (Vietnam time). */
+  jobs: { importScan: string; cutoff: string; dailyDigest: string; preCutoffReport: string; notices: string };
 }
 
 export interface EmbeddedBrokerSettings {

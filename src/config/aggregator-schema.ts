@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { filePath, numberAbove, oneOf, text, wholeNumber } from './schema-parts.js';
+import { cronText, filePath, numberAbove, oneOf, text, wholeNumber } from './schema-parts.js';
 import { LOG_LEVELS, MqttFileSchema } from './service-schema.js';
 
 /**
@@ -108,11 +108,36 @@ export const EnrolmentFileSchema = z.strictObject({
   tokenTtlHours: numberAbove(0, 24 * 31, 'a number of hours above 0, at most 744').default(72),
 });
 
+/**
+ * When the month's jobs run (node-cron, Vietnam time, seconds optional in front). The cutoff job closes
+ * every book whose cutoff has passed, so it runs often; the others are daily.
+ */
+export const BookJobsFileSchema = z.strictObject({
+  importScan: cronText.default('*/5 * * * *'),
+  cutoff: cronText.default('*/5 * * * *'),
+  dailyDigest: cronText.default('0 7 * * *'),
+  preCutoffReport: cronText.default('0 8 * * *'),
+  notices: cronText.default('*/10 * * * *'),
+});
+
 export const BooksFileSchema = z.strictObject({
   /** Where CMIS book files (XML) are picked up. */
   importDir: filePath('the path of a folder').optional(),
   /** Where filled-in books are written for CMIS. */
   exportDir: filePath('the path of a folder'),
+  /** How far from the period end a plain read may be and still stand for it (a billing snapshot always does). */
+  toleranceHours: numberAbove(0, 48, 'a number of hours above 0, at most 48, e.g. 6').default(6),
+  /** Export each book right after its cutoff when nothing blocks it; otherwise an operator exports it. */
+  autoExport: boolean.default(true),
+  /** The pre-cutoff report lists offline points and open anomalies this many days before each cutoff. */
+  preCutoffDays: wholeNumber(0, 28, 'a whole number of days 0..28').default(3),
+  jobs: BookJobsFileSchema.prefault({}),
+});
+
+/** Customer notices (B7): written to an outbox; `file` is where the built-in dispatcher hands them over. */
+export const NoticesFileSchema = z.strictObject({
+  enabled: boolean.default(true),
+  channel: oneOf(['sms', 'email', 'web', 'paper'] as const).default('sms'),
 });
 
 export const AggregatorMetricsFileSchema = z.union(
@@ -140,6 +165,7 @@ export function aggregatorFileSchema<C extends z.ZodType>(calendar: C) {
       // Every field of the calendar has a default: a file without the section gets the defaults.
       calendar: calendar.prefault({} as z.input<C>),
       books: BooksFileSchema,
+      notices: NoticesFileSchema.prefault({}),
       metrics: AggregatorMetricsFileSchema.prefault({}),
       logLevel: oneOf(LOG_LEVELS).default('info'),
     },

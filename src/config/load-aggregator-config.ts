@@ -136,7 +136,15 @@ function toAggregatorConfig<C extends z.ZodType>(file: AggregatorFile<C>, source
     keys: { privateKeyFile: path(file.keys.privateKeyFile), generate: file.keys.generate },
     enrolment: { tokenTtlHours: file.enrolment.tokenTtlHours },
     calendar: file.calendar as z.output<C>,
-    books: { ...(file.books.importDir === undefined ? {} : { importDir: path(file.books.importDir) }), exportDir: path(file.books.exportDir) },
+    books: {
+      ...(file.books.importDir === undefined ? {} : { importDir: path(file.books.importDir) }),
+      exportDir: path(file.books.exportDir),
+      toleranceHours: file.books.toleranceHours,
+      autoExport: file.books.autoExport,
+      preCutoffDays: file.books.preCutoffDays,
+      jobs: { ...file.books.jobs },
+    },
+    notices: { ...file.notices },
     metrics: file.metrics === false ? false : { host: file.metrics.host, port: file.metrics.port },
     logLevel: file.logLevel,
   };
