@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { schedule as cronSchedule } from 'node-cron';
 
 /**
  * The next time a cron expression fires, computed rather than waited for, so that schedules can run on a
@@ -90,6 +91,21 @@ export function clockTrigger(clock: Clock, utcOffsetMinutes = 420) {
           if (handle) clock.clearTimeout(handle);
         },
       };
+    },
+  };
+}
+
+/** What fires scheduled work: node-cron on the wall clock in service, `clockTrigger` on simulated time. */
+export interface Trigger {
+  every(expression: string, fire: () => void): { stop(): void };
+}
+
+/** node-cron in the utility's time zone: "0 0 1 * *" means 00:00 on the 1st in Vietnam, whatever the host's zone. */
+export function nodeCronTrigger(timezone = 'Asia/Ho_Chi_Minh'): Trigger {
+  return {
+    every(expression, fire) {
+      const task = cronSchedule(expression, () => fire(), { timezone, name: `chiso ${expression}` });
+      return { stop: () => void task.destroy() };
     },
   };
 }

@@ -1,19 +1,29 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import type { AggregatorConfig } from '../../config/aggregator-config.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
+import { nodeCronTrigger, type Trigger } from '../../shared/cron.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { serveMetrics } from '../../shared/metrics.js';
 import { buildEmbeddedBroker, DEFAULT_INTERNAL_USERNAME, type EmbeddedBroker } from '../broker/index.js';
 import type { Calendar } from '../calendar/reading-calendar.js';
+import { bookImporter } from '../books/import-book.js';
+import { bookImportRoutes } from '../http/book-import-routes.js';
+import { bookRoutes } from '../http/book-routes.js';
 import { buildHttpApi, listenHttp, type HttpListener } from '../http/index.js';
+import { pageRoutes } from '../http/page-routes.js';
+import { reverifyRoutes } from '../http/reverify-routes.js';
+import { JsonlNoticeDispatcher, NoticeOutbox, noticesFilePath } from '../notices/index.js';
+import { buildReverifyService, type ReverifyService } from '../reverify/index.js';
 import { buildIngest, type Ingest } from '../ingest/index.js';
 import { newSecret, openCentralDb, type CentralDb, type ScryptParams } from '../store/index.js';
 import { loadAggregatorKey, type AggregatorKey } from './aggregator-key.js';
 import { aggregatorMetrics } from './aggregator-metrics.js';
 import { brokerUrlFor, ingestUrl } from './broker-urls.js';
 import { centralQueries } from './central-queries.js';
+import { buildMonthJobs, type MonthJobs, type MonthJobsDeps } from './month-jobs.js';
 
 export interface AggregatorDeps {
   logger: Logger;
@@ -21,6 +31,10 @@ export interface AggregatorDeps {
   /** scrypt cost of new gateway credentials (tests lower it). */
   scrypt?: ScryptParams;
   version?: string;
+  /** What fires the month's jobs; node-cron in Vietnam time by default, simulated time in the demo. */
+  trigger?: Trigger;
+  /** Told about each book closed, held or exported (the demo's summary). */
+  onBook?: MonthJobsDeps['onBook'];
 }
 
 export interface AggregatorPorts {
@@ -37,6 +51,8 @@ export interface Aggregator {
   readonly db: CentralDb;
   readonly key: AggregatorKey;
   readonly metricsText: () => string;
+  /** The month's jobs (import, cutoff and export, digest, pre-cutoff report, notices); after start. */
+  readonly jobs: () => MonthJobs | undefined;
 }
 
 /** The central database's file in the data folder (also opened by `chiso enrol-token`). */
@@ -75,6 +91,12 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
   let ingest: Ingest | undefined;
   let http: HttpListener | undefined;
   let metricsServer: { port: number; close(): Promise<void> } | undefined;
+  let jobs: MonthJobs | undefined;
+  let reverify: ReverifyService | undefined;
+  const importBook = bookImporter(db.store.db, { calendar: config.calendar, clock });
+  const notices = config.notices.enabled
+    ? { outbox: new NoticeOutbox(db.store.db, { channel: config.notices.channel, calendar: config.calendar }), dispatcher: new JsonlNoticeDispatcher(noticesFilePath(config.dataDir)) }
+    : undefined;
   let ports: { mqtt?: number; tls?: number } = {};
   const closers: { name: string; close: () => Promise<void> }[] = [];
   let closed = false;
@@ -134,6 +156,21 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
       await ingest.start();
       closers.push({ name: 'ingest', close: () => ingest!.close() });
 
+      // Commands (phúc tra) go out on their own connection: the ingest's is busy with month-end load.
+      const commandClient = await mqtt.connectAsync(
+        b.embedded ? ingestUrl(b.host, ports.mqtt!) : b.url,
+        {
+          clientId: 'chiso-aggregator-commands',
+          ...(b.embedded ? { username: internal.username, password: internal.password } : { username: b.username, ...(b.password === undefined ? {} : { password: b.password }) }),
+          ...(!b.embedded && b.ca !== undefined ? { ca: b.ca } : {}),
+          reconnectPeriod: 1000,
+        },
+      );
+      closers.push({ name: 'command client', close: () => commandClient.endAsync() });
+      reverify = buildReverifyService({ topicRoot: config.topicRoot }, { db: db.store.db, key, client: commandClient, logger: log, clock });
+      await reverify.start();
+      closers.push({ name: 'phúc tra', close: () => reverify!.close() });
+
       const api = buildHttpApi({
         data,
         enrolment: db.enrolment,
@@ -148,9 +185,29 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
         maxBodyBytes: config.http.maxBodyBytes,
         version,
         onAnswer: (route, status) => metrics.httpAnswers.inc({ route, status: String(status) }),
+        extraRoutes: (kit) => [
+          ...bookImportRoutes(kit, { importBook }),
+          ...bookRoutes(kit, { db: db.store.db, exportDir: config.books.exportDir, toleranceMs: config.books.toleranceHours * 3_600_000 }),
+          ...reverifyRoutes(kit, { reverifier: reverify!.reverifier }),
+          ...pageRoutes(kit),
+        ],
       });
       http = await listenHttp(api.handler, config.http.host, config.http.port);
       closers.push({ name: 'http', close: () => http!.close() });
+
+      jobs = buildMonthJobs({
+        db: db.store.db,
+        calendar: config.calendar,
+        books: config.books,
+        clock,
+        trigger: deps.trigger ?? nodeCronTrigger(),
+        logger: log,
+        reportsDir: join(config.dataDir, 'reports'),
+        ...(notices ? { notices } : {}),
+        ...(deps.onBook ? { onBook: deps.onBook } : {}),
+      });
+      await jobs.start();
+      closers.push({ name: 'month jobs', close: async () => jobs!.stop() });
 
       if (config.metrics !== false) {
         metricsServer = await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.port });
@@ -181,5 +238,5 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
     log.info('aggregator stopped');
   }
 
-  return { start, close, db, key, metricsText: () => metrics.registry.render() };
+  return { start, close, db, key, metricsText: () => metrics.registry.render(), jobs: () => jobs };
 }

@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { bookFileName, checksum, compareBookRows, parseBookXml, writeBookCsv, writeBookXml, type CmisBook } from '../cmis/book-file.js';
+import { bookRowToRaw, parseBookRow, type CmisBookRow } from '../cmis/book-row.js';
+import { BookStore, type BookRowView } from './book-store.js';
+import { readDateOf } from './close-book.js';
+import { ClosingError } from './closing-errors.js';
+import { ClosingStore, type ClosingRecord, type ExportRecord } from './closing-store.js';
+import { BookError } from './errors.js';
+
+/**
+ * Exporting a closed book back to CMIS (B4: the electronic listing). The rows are the ones CMIS sent
+ * (every column, unknown ones included) with the new read filled in from the closing:
+ * - read: CS_MOI the index, TTR_MOI the status ('' or Q), SL_MOI the consumption, NGAY_MOI the read
+ *   date (the last day of the period, local, `YYYY-MM-DDT00:00:00`). After a swap SL_MOI is the installed
+ *   meter's part and SL_THAO the removed meter's (close-book.ts says which columns carry what).
+ * - estimated (tạm tính): the same, plus an extra column `TAM_TINH` = 1 on that row only. CMIS has no
+ *   status code for an estimate (TTR is about the meter), so the mark is a column of its own; the status
+ *   follows the normal rules ('' or Q when the estimate wrapped the register).
+ * - field-read and needs-review: CS_MOI and SL_MOI left empty, the rest as imported: the point is read in
+ *   the field or corrected in CMIS (needs-review reaches here only through an override).
+ * - THAO rows and anything else: passed through as imported.
+ * The writer orders rows by route (compareBookRows); we hand them over in file order.
+ *
+ * Files: `<exportDir>/<book>-<year>-<month>-<KY>/v<N>/<book>-<year>-<month>-<KY>.xml` and `.csv`, plus
+ * `SHA256SUMS` (sha256sum format). Nothing in them depends on the export time, so the same closings give
+ * the same bytes; when they equal the latest version's, that version is returned (no new folder, no new
+ * record). A new version is written to a temporary folder and renamed into place, so a folder v<N> is
+ * always complete.
+ */
+export interface ExportOptions {
+  readonly exportDir: string;
+  readonly now: number;
+  /** Export despite open blocking flags: who and why (the note is required and kept in book_exports). */
+  readonly override?: { readonly by?: string | undefined; readonly note: string };
+}
+
+export interface ExportResult {
+  readonly export: ExportRecord;
+  /** True when the content equalled the latest export: that version was returned. */
+  readonly reused: boolean;
+  readonly dir: string;
+  readonly sumsFile: string;
+}
+
+export const ESTIMATE_COLUMN = 'TAM_TINH';
+
+/** The rows to write, in file order, with the closings filled in (pure). */
+export function exportRows(rows: readonly BookRowView[], closings: readonly ClosingRecord[], readDate: string): CmisBookRow[] {
+  const byKey = new Map(closings.map((c) => [`${c.meteringPoint}\u0000${c.bcs}`, c]));
+  return [...rows]
+    .sort((a, b) => a.rowNo - b.rowNo)
+    .map((r) => {
+      const c = r.readingType === 'DDK' ? byKey.get(`${r.meteringPoint}\u0000${r.bcs}`) : undefined;
+      if (c === undefined) return r.row;
+      if (c.outcome === 'field-read' || c.outcome === 'needs-review') return { ...r.row, CS_MOI: '', SL_MOI: '' };
+      const swap = c.detail.swap as { newMeterConsumption: string; removedConsumption: string } | undefined;
+      const filled: CmisBookRow = {
+        ...r.row,
+        CS_MOI: c.newIndex ?? '',
+        TTR_MOI: (c.status ?? '') as CmisBookRow['TTR_MOI'], // '' or Q: what closeRegister and estimateRead give
+        SL_MOI: swap?.newMeterConsumption ?? c.consumption ?? '',
+        NGAY_MOI: `${readDate}T00:00:00`,
+        ...(swap === undefined ? {} : { SL_THAO: swap.removedConsumption }),
+      };
+      return c.outcome === 'estimated' ? { ...filled, extra: { ...(r.row.extra ?? {}), [ESTIMATE_COLUMN]: '1' } } : filled;
+    });
+}
+
+/** A row as the reader gives it back (empty numbers become absent …): what a re-parse must equal. */
+function normalized(rows: readonly CmisBookRow[]): string[] {
+  return [...rows]
+    .map((row, i) => parseBookRow(Object.fromEntries(bookRowToRaw(row)), { row: i + 1 }))
+    .sort(compareBookRows)
+    .map((row) => JSON.stringify(bookRowToRaw(row)));
+}
+
+export function exportBook(db: Database.Database, bookId: number, opts: ExportOptions): ExportResult {
+  const books = new BookStore(db);
+  const store = new ClosingStore(db);
+  const book = books.getBook(bookId);
+  if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
+  const cmisBook: CmisBook = { unitCode: book.unit, bookCode: book.code, year: book.year, month: book.month, subPeriod: book.subPeriod };
+  const xmlName = bookFileName(cmisBook);
+  const base = xmlName.replace(/\.xml$/, '');
+  const csvName = `${base}.csv`;
+  if (book.state === 'open') {
+    throw new ClosingError('EXPORT_NOT_CLOSED', `book ${base} is not closed yet (cutoff ${new Date(book.cutoffAt).toISOString()}): close it before exporting`, { context: { bookId } });
+  }
+  const override = opts.override === undefined ? undefined : { by: opts.override.by?.trim() || null, note: opts.override.note.trim() };
+  if (override !== undefined && override.note === '') {
+    throw new ClosingError('EXPORT_OVERRIDE_NOTE', `book ${base}: an override needs a note saying why the open flags may be ignored`, { context: { bookId } });
+  }
+  const blocking = store.flagsOfBook(bookId).filter((f) => f.blocking && f.state === 'open');
+  if (blocking.length > 0 && override === undefined) {
+    const shown = blocking.slice(0, 5).map((f) => `${f.code} ${f.meteringPoint} ${f.bcs} (flag ${f.id})`).join(', ');
+    throw new ClosingError('EXPORT_BLOCKED', `book ${base} has ${blocking.length} open blocking flag(s): ${shown}${blocking.length > 5 ? ' …' : ''}; decide them, or export with an override and a note`, {
+      context: { bookId, blocking: blocking.length },
+    });
+  }
+
+  const rows = exportRows(books.rows(bookId, { presentOnly: true }), store.closings(bookId), readDateOf(book));
+  const xml = Buffer.from(writeBookXml(cmisBook, rows), 'utf8');
+  const csv = Buffer.from(writeBookCsv(cmisBook, rows), 'utf8');
+  const expected = normalized(rows);
+  const back = normalized(parseBookXml(xml, xmlName).rows);
+  if (back.length !== expected.length || back.some((r, i) => r !== expected[i])) {
+    throw new ClosingError('EXPORT_VERIFY_FAILED', `book ${base}: the written XML does not read back to the rows meant (${back.length} vs ${expected.length} rows)`, { context: { bookId } });
+  }
+  const xmlSha256 = checksum(xml);
+  const csvSha256 = checksum(csv);
+  const sums = Buffer.from(`${xmlSha256}  ${xmlName}\n${csvSha256}  ${csvName}\n`, 'utf8');
+
+  const latest = store.latestExport(bookId);
+  if (latest !== undefined && latest.xmlSha256 === xmlSha256 && latest.csvSha256 === csvSha256 && sameFile(latest.xmlFile, xml) && sameFile(latest.csvFile, csv)) {
+    if (book.state !== 'exported') books.setState(bookId, 'exported', opts.now);
+    const dir = resolve(latest.xmlFile, '..');
+    return { export: latest, reused: true, dir, sumsFile: join(dir, 'SHA256SUMS') };
+  }
+
+  const version = (latest?.version ?? 0) + 1;
+  const bookDir = resolve(opts.exportDir, base);
+  const dir = join(bookDir, `v${version}`);
+  const tmp = join(bookDir, `.v${version}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, xmlName), xml);
+  writeFileSync(join(tmp, csvName), csv);
+  writeFileSync(join(tmp, 'SHA256SUMS'), sums);
+  // A folder v<N> without a record is what a crash between rename and insert leaves: it is ours to replace.
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+
+  const record = db.transaction((): ExportRecord => {
+    const added = store.addExport({
+      bookId,
+      version,
+      xmlFile: join(dir, xmlName),
+      csvFile: join(dir, csvName),
+      xmlSha256,
+      csvSha256,
+      rows: rows.length,
+      createdAt: opts.now,
+      overrideBy: override?.by ?? null,
+      overrideNote: override?.note ?? null,
+    });
+    books.setState(bookId, 'exported', opts.now);
+    return added;
+  })();
+  return { export: record, reused: false, dir, sumsFile: join(dir, 'SHA256SUMS') };
+}
+
+function sameFile(path: string, bytes: Buffer): boolean {
+  return existsSync(path) && readFileSync(path).equals(bytes);
+}

@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { BookError } from '../books/errors.js';
+import type { BookUpload, ImportResult } from '../books/import-book.js';
+import { CmisError } from '../cmis/errors.js';
+import type { RouteKit } from './api.js';
+import { ApiError, type ApiErrorCode } from './errors.js';
+import { sendJson, validated } from './json.js';
+import type { Route } from './router.js';
+
+/**
+ * `POST /api/books/import?fileName=D018328-2017-7-1.xml` with the book's XML as the raw body: the HTTP
+ * twin of dropping the file in books.importDir. Documented in book-import-routes.md.
+ */
+
+export interface BookImportRouteDeps {
+  importBook(file: BookUpload): ImportResult;
+  /** Largest accepted book, bytes (64 MiB: a book of a few thousand points with the inline schema is a few MiB). */
+  maxBookBytes?: number;
+}
+
+export const MAX_BOOK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The catalogue (errors.ts) has no "book already closed" code yet; API_BAD_REQUEST (400) is the closest
+ * that does not mislead (API_BOOK_NOT_CLOSED says the opposite). Swap in a 409 code here when it exists.
+ */
+export const BOOK_CLOSED_API_CODE: ApiErrorCode = 'API_BAD_REQUEST';
+
+const ImportQuerySchema = z.strictObject({
+  fileName: z
+    .string()
+    .min(5)
+    .max(200)
+    .regex(/^[^/\\\0]+\.xml$/i, 'a file name ending in .xml, without folders, e.g. D018328-2017-7-1.xml'),
+});
+
+const XML_TYPE = /^(application|text)\/xml\s*(;|$)/i;
+
+/** The raw body up to `maxBytes`; more is 413 and the rest of the upload is not buffered. */
+export async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  // Events, not `for await`: leaving an async iterator early destroys the socket before the 413 is sent.
+  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+    const got: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void got.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      reject(tooLarge(maxBytes));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(got));
+    req.once('error', reject);
+  });
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError('API_BODY_TOO_LARGE', `the book is larger than ${maxBytes} bytes`);
+}
+
+/** The importer's refusals as API errors; anything else is a bug or a database failure (500, logged). */
+function apiErrorOf(e: unknown): ApiError | undefined {
+  if (e instanceof CmisError) return new ApiError('API_BOOK_INVALID', e.message, { cause: e, context: e.context });
+  if (e instanceof BookError) {
+    if (e.code === 'BOOK_CLOSED') return new ApiError(BOOK_CLOSED_API_CODE, e.message, { cause: e, context: e.context });
+    if (e.code === 'BOOK_DUPLICATE_ROW' || e.code === 'BOOK_UNIT_MISMATCH') return new ApiError('API_BOOK_INVALID', e.message, { cause: e, context: e.context });
+  }
+  return undefined;
+}
+
+export function bookImportRoutes(kit: RouteKit, deps: BookImportRouteDeps): Route[] {
+  const maxBytes = deps.maxBookBytes ?? MAX_BOOK_BYTES;
+  return [
+    {
+      method: 'POST',
+      path: /^\/api\/books\/import$/,
+      name: 'POST /api/books/import',
+      async handle(req, res, _params, url) {
+        kit.requireAdmin(req);
+        const { fileName } = validated(ImportQuerySchema, Object.fromEntries(url.searchParams), 'query');
+        const type = req.headers['content-type'];
+        if (type === undefined || !XML_TYPE.test(type)) {
+          throw new ApiError('API_UNSUPPORTED_MEDIA_TYPE', `the body must be the book's XML as application/xml or text/xml, got ${type === undefined ? 'no content-type' : type.slice(0, 80)}`);
+        }
+        const bytes = await readRawBody(req, maxBytes);
+        let result: ImportResult;
+        try {
+          result = deps.importBook({ fileName, bytes });
+        } catch (e) {
+          const api = apiErrorOf(e);
+          if (api === undefined) throw e;
+          kit.logger.warn({ fileName, code: (e as CmisError | BookError).code, err: api.message }, 'book import refused');
+          throw api;
+        }
+        kit.logger.info({ fileName, ...result }, `book ${result.outcome}`);
+        sendJson(res, result.outcome === 'created' ? 201 : 200, result);
+      },
+    },
+  ];
+}
