@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeBooks } from '../../simulators/fleet/cmis-book.js';
 import { loadFleetConfig } from '../../simulators/fleet/fleet-config.js';
 import { startFleet, type RunningFleet } from '../../simulators/fleet/fleet.js';
+import type { CloseSummary } from '../aggregator/books/close-book.js';
 import { buildAggregator, type Aggregator } from '../aggregator/service/index.js';
 import { CalendarSchema } from '../aggregator/calendar/reading-calendar.js';
 import { parseAggregatorConfig } from '../config/load-aggregator-config.js';
@@ -20,6 +21,23 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MARKER = '.chiso-demo';
 /** Simulated schedules: registers every 6 hours, the meters' month-end snapshot at 00:30 on the 1st, the digest at 06:00. */
 const SCHEDULES = { registers: '0 0 */6 * * *', billingSnapshot: '0 30 0 1 * *', dailyDigest: '0 0 6 * * *' };
+
+/** The month end in a few lines: what the books got, where the files are. */
+function summaryOf(done: { closed: CloseSummary[]; exported: { book: string; dir: string; version: number; rows: number }[]; held: { book: string; flags: number }[] }, exportDir: string): string {
+  if (done.closed.length === 0) return 'chiso demo: no book reached its cutoff yet (run longer with --days)';
+  const total = (k: 'read' | 'estimated' | 'field-read' | 'needs-review') => done.closed.reduce((n, c) => n + c.outcomes[k], 0);
+  const snapshot = done.closed.reduce((n, c) => n + (c.readBySource['billing-snapshot'] ?? 0), 0);
+  const flags = new Map<string, number>();
+  for (const c of done.closed) for (const [code, n] of Object.entries(c.flags)) flags.set(code, (flags.get(code) ?? 0) + n);
+  return [
+    `chiso demo: month end — ${done.closed.length} books closed, ${done.closed.reduce((n, c) => n + c.rows, 0)} registers:`,
+    `  read ${total('read')} (${snapshot} from the meters' own month-end snapshot), estimated (tạm tính) ${total('estimated')}, field read ${total('field-read')}, needs review ${total('needs-review')}`,
+    `  flags: ${[...flags].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`,
+    `  exported for CMIS: ${done.exported.length} books in ${exportDir}${done.held.length > 0 ? `; held for an operator (blocking flags): ${done.held.map((h) => h.book).join(', ')}` : ''}`,
+    ...done.exported.slice(0, 3).map((e) => `    ${e.dir} (v${e.version}, ${e.rows} rows)`),
+    ...(done.exported.length > 3 ? [`    … and ${done.exported.length - 3} more`] : []),
+  ].join('\n');
+}
 
 function localTime(t: number): string {
   return new Date(t + 7 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
@@ -90,7 +108,17 @@ async function runDemo(o: { out: string; fleetFile: string; httpPort: number; da
       calendarSchema: CalendarSchema,
       env: { ...process.env, CHISO_DEMO_DIR: o.out, CHISO_DEMO_MQTT_PORT: '0', CHISO_DEMO_HTTP_PORT: String(o.httpPort) },
     });
-    aggregator = buildAggregator(aggConfig, { logger, clock });
+    const booksDone: { closed: CloseSummary[]; exported: { book: string; dir: string; version: number; rows: number }[]; held: { book: string; flags: number }[] } = { closed: [], exported: [], held: [] };
+    aggregator = buildAggregator(aggConfig, {
+      logger,
+      clock,
+      trigger: clockTrigger(clock),
+      onBook: (e) => {
+        if (e.kind === 'closed') booksDone.closed.push(e.summary);
+        else if (e.kind === 'exported') booksDone.exported.push({ book: e.book.fileName, dir: e.result.dir, version: e.result.export.version, rows: e.result.export.rows });
+        else booksDone.held.push({ book: e.book.fileName, flags: e.openBlockingFlags });
+      },
+    });
     const ports = await aggregator.start();
     const mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
 
@@ -110,10 +138,11 @@ async function runDemo(o: { out: string; fleetFile: string; httpPort: number; da
 
     const meters = fleet.plan.meters.length;
     io.out(`chiso demo: ${meters} simulated meters behind ${fleet.gateways.length} gateways; simulated time runs ×${fleetConfig.speed} from ${localTime(start)}`);
-    io.out(`chiso demo: HTTP API http://127.0.0.1:${ports.httpPort}/api/health (operator token: demo-admin-token-not-secret, header "authorization: Bearer …")`);
+    io.out(`chiso demo: operator page http://127.0.0.1:${ports.httpPort}/ (token: demo-admin-token-not-secret; the JSON API is under /api)`);
     io.out(`chiso demo: MQTT broker ${mqttUrl}; data, keys and configs in ${o.out}`);
     io.out(`chiso demo: books as CMIS sent them: ${join(o.out, 'books-from-cmis')} (${books.length} files); ground truth: ${join(o.out, 'ground-truth.json')}`);
-    io.out('chiso demo: the gateways read every 6 simulated hours; the meters snapshot their registers at the month end. Ctrl-C stops.');
+    io.out('chiso demo: the gateways read every 6 simulated hours; the meters snapshot their registers at the month end;');
+    io.out(`chiso demo: the books close at ${aggConfig.calendar.cutoff} on the 1st and are exported for CMIS to ${aggConfig.books.exportDir}. Ctrl-C stops.`);
 
     const db = aggregator.db.store.db;
     const until = start + o.days * 86_400_000;
@@ -130,6 +159,7 @@ async function runDemo(o: { out: string; fleetFile: string; httpPort: number; da
         `${localTime(clock.now())}  reads stored ${reads} (month-end snapshots ${snapshots})  meters offline ${offline}  events: ${events.map((e) => `${e.type} ${e.n}`).join(', ') || 'none'}`,
       );
     }
+    io.out(summaryOf(booksDone, aggConfig.books.exportDir));
     io.out('chiso demo: finished; the data stays in ' + o.out);
     return 0;
   } finally {
