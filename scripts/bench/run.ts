@@ -2,6 +2,8 @@ import { benchBus } from './dlms-bus.js';
 import { benchClientThroughput } from './dlms-client-throughput.js';
 import { benchWire } from './dlms-wire.js';
 import { benchGatewayResources } from './gateway-resources.js';
+import { benchExport } from './export.js';
+import { benchIngest } from './ingest.js';
 
 /**
  * `npm run bench`: every benchmark in turn, each printing its figures. Runs on this machine only
@@ -12,6 +14,8 @@ const benches: Record<string, () => Promise<void>> = {
   bus: benchBus,
   client: benchClientThroughput,
   gateway: benchGatewayResources,
+  ingest: benchIngest,
+  export: benchExport,
 };
 
 const chosen = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOPIC_ROOT, TOPIC_QOS } from '../../wire/index.js';
 import { Counters } from '../broker/counters.js';
 import type { CentralDb } from '../store/central-db.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { inlineOpener, type BatchOpener } from './opener.js';
 import { IngestPipeline } from './pipeline.js';
 
@@ -23,6 +24,8 @@ export interface IngestConfig {
   maxGroup?: number;
   /** CA for an mqtts:// broker with a private certificate. */
   ca?: string;
+  /** Run WAL checkpoints on a worker thread instead of inside the ingest's commits (checkpointer.ts). Default true. */
+  checkpointInWorker?: boolean;
 }
 
 export interface IngestDeps {
@@ -59,6 +62,7 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
   const metrics = new Counters();
   const opener = deps.opener ?? inlineOpener(deps.db.gateways.lookupKey, config.maxPayloadBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
   let client: MqttClient | undefined;
+  let checkpointer: Checkpointer | undefined;
 
   const pipeline = new IngestPipeline(
     { topicRoot: root, maxGroup: config.maxGroup ?? 64 },
@@ -87,6 +91,9 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
       ...(config.password === undefined ? {} : { password: config.password }),
       ...(config.ca === undefined ? {} : { ca: config.ca }),
     };
+    if (config.checkpointInWorker ?? true) {
+      checkpointer = startCheckpointer(deps.db.store.db, { onError: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retried') });
+    }
     const c = await connectAsync(config.url, options);
     client = c;
     c.on('message', (topic, payload) => pipeline.push(topic, payload));
@@ -97,6 +104,8 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
     const refused = granted.filter((g) => g.qos === 128);
     if (refused.length > 0) {
       await c.endAsync();
+      await checkpointer?.close();
+      checkpointer = undefined;
       throw new Error(`ingest: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
     }
     log.info({ url: config.url, filters }, 'ingest subscribed');
@@ -115,6 +124,8 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
     }
     client = undefined;
     await opener.close?.();
+    await checkpointer?.close();
+    checkpointer = undefined;
   }
 
   return { start, close, idle: () => pipeline.idle(), metrics };

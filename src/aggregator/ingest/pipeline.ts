@@ -97,6 +97,10 @@ export class IngestPipeline {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
+        // One turn of the event loop before each round, so that every batch already read from the broker's
+        // socket joins this transaction: with an inline opener push() would otherwise commit (and fsync)
+        // each batch alone. The wait is bounded by that one turn; acks still follow their own commit.
+        if (this.queue.length < this.settings.maxGroup) await new Promise<void>((resolve) => setImmediate(resolve));
         const head = this.queue[0]!;
         if (head.result === undefined) await head.pending;
         const group: BatchEntry[] = [];

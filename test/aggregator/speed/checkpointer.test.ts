@@ -1,0 +1,55 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCheckpointer } from '../../../src/aggregator/ingest/checkpointer.js';
+import { tempDir } from '../../store/temp-dir.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function openWal(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  return db;
+}
+
+describe('startCheckpointer', () => {
+  it('stops the connection checkpointing in its commits, checkpoints from a worker, and restores the setting on close', async () => {
+    const tmp = tempDir('chiso-ckpt-');
+    cleanups.push(() => tmp.cleanup());
+    const db = openWal(tmp.file('c.db'));
+    cleanups.push(() => {
+      db.close();
+    });
+    db.exec('CREATE TABLE t (x TEXT)');
+    const errors: string[] = [];
+    const cp = startCheckpointer(db, { intervalMs: 20, onError: (m) => errors.push(m) })!;
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 5_000; i++) insert.run('x'.repeat(200));
+    })();
+    // Only a checkpoint writes pages into the database file itself, and this connection no longer makes
+    // any: the file growing past the megabyte just committed is the worker's doing. Bounded wait.
+    const until = Date.now() + 5_000;
+    while (statSync(tmp.file('c.db')).size < 1_000_000) {
+      if (Date.now() > until) throw new Error(`no checkpoint: the database file is ${statSync(tmp.file('c.db')).size} bytes`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await cp.close();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(errors).toEqual([]);
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(5_000);
+  });
+
+  it('does nothing for an in-memory database', () => {
+    const db = new Database(':memory:');
+    cleanups.push(() => {
+      db.close();
+    });
+    expect(startCheckpointer(db)).toBeUndefined();
+  });
+});
