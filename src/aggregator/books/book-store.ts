@@ -90,7 +90,8 @@ interface BookDb {
   point_count: number;
 }
 
-interface RowDb {
+/** A book_rows row as SQLite returns it (also read by the importer). */
+export interface RowDb {
   book_id: number;
   metering_point: string;
   bcs: string;

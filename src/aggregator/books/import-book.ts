@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Clock } from '../../shared/clock.js';
 import { bookFileName, checksum, parseBookFileName, parseBookXml, type CmisBook } from '../cmis/book-file.js';
 import { cutoffInstant, periodEndInstant, readingDayOf, type Calendar, type ReadingDay } from '../calendar/reading-calendar.js';
+import type { RowDb } from './book-store.js';
 import { BookError } from './errors.js';
 import { diffRows, rowRecords, type RowRecord, type StoredRowRecord } from './import-rows.js';
 
@@ -72,21 +73,6 @@ interface StoredBook {
   source_sha256: string;
 }
 
-interface StoredRowDb {
-  metering_point: string;
-  bcs: string;
-  reading_type: string;
-  row_no: number;
-  route_position: string;
-  meter_id: string | null;
-  meter_serial: string | null;
-  customer_code: string | null;
-  customer_name: string | null;
-  multiplier: string;
-  old_index: string;
-  row_json: string;
-  present: number;
-}
 
 const bookName = (b: CmisBook): string => bookFileName(b).replace(/\.xml$/, '');
 
@@ -117,7 +103,7 @@ export function importBook(db: Database.Database, file: BookUpload, opts: Import
     `UPDATE books SET file_name = @fileName, reading_day = @readingDay, period_start = @periodStart, period_end = @periodEnd,
        cutoff_at = @cutoffAt, source_sha256 = @sha, import_count = import_count + 1, imported_at = @now WHERE id = @id`,
   );
-  const storedRows = db.prepare<[number], StoredRowDb>('SELECT * FROM book_rows WHERE book_id = ?');
+  const storedRows = db.prepare<[number], RowDb>('SELECT * FROM book_rows WHERE book_id = ?');
   const upsertRow = db.prepare(
     `INSERT INTO book_rows (book_id, metering_point, bcs, reading_type, row_no, route_position, meter_id, meter_serial,
        customer_code, customer_name, multiplier, old_index, row_json, present)
@@ -182,7 +168,7 @@ function sameAsStored(find: Database.Statement<[string, number, number, number],
   return { bookId: stored.id, ...named, outcome: 'unchanged', rows, added: 0, changed: 0, removed: 0 };
 }
 
-function fromDb(r: StoredRowDb): StoredRowRecord {
+function fromDb(r: RowDb): StoredRowRecord {
   return {
     meteringPoint: r.metering_point,
     bcs: r.bcs,

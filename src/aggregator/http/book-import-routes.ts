@@ -5,7 +5,7 @@ import type { BookUpload, ImportResult } from '../books/import-book.js';
 import { CmisError } from '../cmis/errors.js';
 import type { RouteKit } from './api.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
-import { sendJson, validated } from './json.js';
+import { readRawBody, sendJson, validated } from './json.js';
 import type { Route } from './router.js';
 
 /**
@@ -36,32 +36,6 @@ const ImportQuerySchema = z.strictObject({
 });
 
 const XML_TYPE = /^(application|text)\/xml\s*(;|$)/i;
-
-/** The raw body up to `maxBytes`; more is 413 and the rest of the upload is not buffered. */
-export async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  // Events, not `for await`: leaving an async iterator early destroys the socket before the 413 is sent.
-  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
-    const got: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) return void got.push(chunk);
-      req.off('data', onData);
-      req.pause();
-      reject(tooLarge(maxBytes));
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(got));
-    req.once('error', reject);
-  });
-  return Buffer.concat(chunks);
-}
-
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError('API_BODY_TOO_LARGE', `the book is larger than ${maxBytes} bytes`);
-}
 
 /** The importer's refusals as API errors; anything else is a bug or a database failure (500, logged). */
 function apiErrorOf(e: unknown): ApiError | undefined {

@@ -11,6 +11,17 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new ApiError('API_UNSUPPORTED_MEDIA_TYPE', `the body must be application/json, got ${type.slice(0, 80)}`);
   }
+  const text = (await readRawBody(req, maxBytes)).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ApiError('API_BAD_JSON', `the body is not JSON: ${(e as Error).message.slice(0, 120)}`);
+  }
+}
+
+/** The raw body up to `maxBytes`; more is 413 and the rest of the upload is not buffered. */
+export async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   // Events, not `for await`: leaving an async iterator early destroys the socket before the 413 is sent.
@@ -28,13 +39,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     req.once('end', () => resolve(got));
     req.once('error', reject);
   });
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new ApiError('API_BAD_JSON', `the body is not JSON: ${(e as Error).message.slice(0, 120)}`);
-  }
+  return Buffer.concat(chunks);
 }
 
 function tooLarge(maxBytes: number): ApiError {
