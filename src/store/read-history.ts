@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Store } from './database.js';
-import { guard, StoreError } from './errors.js';
+import { guard, StoreError, toStoreError } from './errors.js';
 
 /** One good register read as detection needs it. */
 export interface RegisterRead {
@@ -23,14 +23,8 @@ export interface MeterHealth {
   readonly lastErrorCode: string | null;
 }
 
-interface ReadRow {
-  meter_id: string;
-  register: string;
-  value: string;
-  unit: string | null;
-  meter_time: number | null;
-  received_at: number;
-}
+/** A meter_reads row as `last` returns it (raw mode): meter_id, register, value, unit, meter_time, received_at. */
+type RawReadRow = [string, string, string, string | null, number | null, number];
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
@@ -65,7 +59,7 @@ export class ReadHistory {
       last: db.prepare(
         `SELECT meter_id, register, value, unit, meter_time, received_at FROM meter_reads WHERE meter_id = ? AND register = ?
          ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT ?`,
-      ),
+      ).raw(),
       trim: db.prepare(
         `DELETE FROM meter_reads WHERE meter_id = @meter AND register = @register AND id NOT IN (
            SELECT id FROM meter_reads WHERE meter_id = @meter AND register = @register
@@ -117,16 +111,43 @@ export class ReadHistory {
     });
   }
 
+  /**
+   * Runs `work` as one transaction: every write in it (reads, health, state) commits together with one
+   * fsync (synchronous=FULL) instead of one per call. A poll cycle of 1 000 meters makes about 4 000 writes;
+   * committed one by one they kept the gateway blocked in fsync for tens of seconds per cycle on an SD card.
+   * All or nothing: if `work` throws, none of its writes are kept. Calls nest (an inner one is a savepoint).
+   */
+  batch<T>(work: () => T): T {
+    // What `work` throws passes through as it is; only beginning or committing the transaction is ours.
+    const thrown: unknown[] = [];
+    const run = this.#db.transaction(() => {
+      try {
+        return work();
+      } catch (e) {
+        thrown.push(e);
+        throw e;
+      }
+    });
+    try {
+      return run.immediate();
+    } catch (e) {
+      if (thrown.includes(e)) throw e;
+      throw toStoreError(e, this.#path, 'batch');
+    }
+  }
+
   /** The newest `n` kept reads of a register, newest first (by meter time, or receive time without one). */
   lastReads(meterId: string, register: string, n: number): RegisterRead[] {
     return guard(this.#path, 'lastReads', () =>
-      (this.#s.last.all(meterId, register, Math.max(0, Math.trunc(n))) as ReadRow[]).map((r) => ({
-        meterId: r.meter_id,
-        register: r.register,
-        value: r.value,
-        unit: r.unit,
-        meterTime: r.meter_time,
-        receivedAt: r.received_at,
+      // Raw rows (arrays): detection asks for up to keepPerRegister rows per register of every meter each
+      // cycle, and one object per row instead of two halves that churn.
+      (this.#s.last.all(meterId, register, Math.max(0, Math.trunc(n))) as RawReadRow[]).map((r) => ({
+        meterId: r[0],
+        register: r[1],
+        value: r[2],
+        unit: r[3],
+        meterTime: r[4],
+        receivedAt: r[5],
       })),
     );
   }

@@ -113,6 +113,46 @@ describe('ReadHistory', () => {
     expect(h.meterHealth('m1').consecutiveFailures).toBe(1);
   });
 
+  it('batch: every write of the work commits together, seen by another connection only at the end', () => {
+    const other = openStore({ path: store.path, readonly: true });
+    try {
+      const seen = () => other.db.prepare('SELECT (SELECT count(*) FROM meter_reads) + (SELECT count(*) FROM meter_health) + (SELECT count(*) FROM meter_state) AS n').get() as { n: number };
+      const result = h.batch(() => {
+        h.record(read('m1', '1.0', 1), read('m2', '2.0', 1));
+        h.recordSuccess('m1', T0);
+        h.recordFailure('m2', T0, 'METER_NO_ANSWER');
+        h.setState('m1', 'anomalies', '{"open":{}}');
+        expect(seen().n).toBe(0);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(seen().n).toBe(5);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('batch: a throw keeps none of the work and comes out as it was thrown', () => {
+    h.setState('m1', 'k', 'before');
+    const boom = new RangeError('detection bug');
+    const e = thrown(() =>
+      h.batch(() => {
+        h.record(read('m1', '1.0', 1));
+        h.recordSuccess('m1', T0);
+        h.setState('m1', 'k', 'after');
+        throw boom;
+      }),
+    );
+    expect(e).toBe(boom);
+    expect(h.lastReads('m1', KT, 5)).toEqual([]);
+    expect(h.meterHealth('m1').lastSuccessAt).toBeNull();
+    expect(h.getState('m1', 'k')).toBe('before');
+    // A store refusal inside the work stays a StoreError with its own code.
+    const refused = thrown(() => h.batch(() => h.record(read('m1', '1,0', 1))));
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as StoreError).code).toBe('STORE_INVALID_ARGUMENT');
+  });
+
   it('the recent-reads query walks its index', () => {
     const plan = store.db
       .prepare(
