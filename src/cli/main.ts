@@ -1,14 +1,22 @@
 import { runCommandLine, type Command } from '../shared/command-line.js';
-import { aggregatorCommand } from './aggregator-command.js';
-import { demoCommand } from './demo-command.js';
-import { enrolTokenCommand } from './enrol-command.js';
-import { gatewayCommand } from './gateway-command.js';
-import { provisionCommand } from './provision-command.js';
-import { readCommand } from './read-command.js';
-import { statusCommand } from './status-command.js';
-import { readoutCommand } from './readout-command.js';
-import { scanCommand } from './scan-command.js';
 
-const commands: Command[] = [gatewayCommand, aggregatorCommand, statusCommand, provisionCommand, enrolTokenCommand, readCommand, readoutCommand, scanCommand, demoCommand];
+/**
+ * Each command is loaded only when it runs: the gateway on a Pi must not carry the aggregator, the demo
+ * and the simulators in its memory (the whole set costs tens of MB resident). `chiso --help` loads them all.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  gateway: async () => (await import('./gateway-command.js')).gatewayCommand,
+  aggregator: async () => (await import('./aggregator-command.js')).aggregatorCommand,
+  status: async () => (await import('./status-command.js')).statusCommand,
+  provision: async () => (await import('./provision-command.js')).provisionCommand,
+  'enrol-token': async () => (await import('./enrol-command.js')).enrolTokenCommand,
+  read: async () => (await import('./read-command.js')).readCommand,
+  readout: async () => (await import('./readout-command.js')).readoutCommand,
+  scan: async () => (await import('./scan-command.js')).scanCommand,
+  demo: async () => (await import('./demo-command.js')).demoCommand,
+};
 
-process.exitCode = await runCommandLine('chiso', 'meter reading for the monthly GCS cycle (DLMS/COSEM gateway, aggregator, tools)', commands, process.argv.slice(2));
+const name = process.argv[2];
+const chosen = name !== undefined && Object.hasOwn(commands, name) ? [await commands[name]!()] : await Promise.all(Object.values(commands).map((load) => load()));
+
+process.exitCode = await runCommandLine('chiso', 'meter reading for the monthly GCS cycle (DLMS/COSEM gateway, aggregator, tools)', chosen, process.argv.slice(2));

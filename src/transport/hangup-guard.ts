@@ -1,6 +1,6 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 const readAsync = promisify(read);
 
@@ -21,7 +21,7 @@ type Binding = typeof SerialPort.binding;
  * binding spins a CPU core and never reports the loss. Here such a read is a disconnect, which the
  * stream turns into a 'close' event carrying the error.
  */
-export function hangupAwareBinding(inner: Binding = SerialPort.binding): Binding {
+export function hangupAwareBinding(inner: Binding): Binding {
   return {
     list: () => inner.list(),
     async open(options: Parameters<Binding['open']>[0]) {

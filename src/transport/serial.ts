@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { LinkBase } from './base.js';
 import { hangupAwareBinding } from './hangup-guard.js';
 import { TransportError, type OpenFailureReason } from './errors.js';
@@ -87,13 +87,15 @@ class SerialLink extends LinkBase implements SerialTransport {
     this.attach(await this.openPort());
   }
 
-  private openPort(): Promise<SerialPort> {
+  private async openPort(): Promise<SerialPort> {
     const hw = this.hardwareFormat(this.lineFormat);
+    // Loaded on first use: a gateway with only TCP meters does not carry the native serial binding.
+    const { SerialPort } = await import('serialport');
     return new Promise((resolve, reject) => {
       let port: SerialPort;
       try {
         port = new SerialPort({
-          binding: hangupAwareBinding(),
+          binding: hangupAwareBinding(SerialPort.binding),
           path: this.path,
           baudRate: this.baud,
           dataBits: hw.dataBits,
