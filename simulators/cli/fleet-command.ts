@@ -4,10 +4,9 @@ import { intOption, parseCommandArgs, UsageError, type Command, type CommandIo }
 import { SimulatedClock } from '../../src/shared/simulated-clock.js';
 import { writeBooks } from '../fleet/cmis-book.js';
 import { FleetError } from '../fleet/errors.js';
-import { loadFleetConfig } from '../fleet/fleet-config.js';
+import { fleetClockOptions, loadFleetConfig } from '../fleet/fleet-config.js';
 import { addMonths, isoLocal, periodContaining, periodLabel } from '../fleet/fleet-time.js';
 import { startFleet, type RunningFleet, type RunningGateway } from '../fleet/fleet.js';
-import { parseIsoInstant } from '../fleet/fleet-time.js';
 
 const USAGE = `Usage:
   chiso-sim fleet --config FILE [--out DIR] [--months N]
@@ -65,7 +64,7 @@ export function fleetJson(fleet: RunningFleet, realStart: number, files: { truth
   const c = fleet.plan.config;
   return {
     version: 1,
-    clock: { start: isoLocal(fleet.plan.start), startMs: fleet.plan.start, speed: c.speed, realStartMs: realStart },
+    clock: { start: isoLocal(fleet.plan.start), startMs: fleet.plan.start, speed: c.speed, phases: fleetClockOptions(c).phases, realStartMs: realStart },
     unitCode: c.unitCode,
     readingDay: c.books.readingDay,
     truthFile: files.truth,
@@ -86,7 +85,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   try {
     const config = loadFleetConfig(values.config);
     realStart = Date.now();
-    const clock = new SimulatedClock({ start: parseIsoInstant(config.start)!, speed: config.speed, realNow: () => Date.now() });
+    const clock = new SimulatedClock({ ...fleetClockOptions(config), realNow: () => Date.now(), realStart });
     const note = values.verbose === true ? (text: string): void => io.err(`chiso-sim: ${text}`) : undefined;
     fleet = await startFleet(config, { clock, ...(note ? { onNote: note } : {}) });
   } catch (e) {

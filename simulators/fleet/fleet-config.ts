@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { ClockPhase } from '../../src/shared/simulated-clock.js';
 import { FleetError } from './errors.js';
 import { parseIsoInstant, parseWhen } from './fleet-time.js';
 
@@ -97,6 +98,11 @@ export const FleetConfigSchema = z
     start: z.string().refine((s) => parseIsoInstant(s) !== undefined, 'must be an ISO date-time with an offset, e.g. 2025-06-28T08:00:00+07:00'),
     /** Simulated seconds per real second. */
     speed: z.number().positive().max(10_000_000).default(1),
+    /**
+     * Stretches of simulated time at another speed ("+N(d|h|m)" after start or ISO): typically the month-end
+     * night slowed down so a whole fleet's snapshots are read before the cutoff while the month flies.
+     */
+    phases: z.array(z.strictObject({ from: z.string(), until: z.string(), speed: z.number().positive().max(10_000_000) })).default([]),
     /** MA_DVIQLY */
     unitCode: z.string().regex(/^[A-Z0-9]{6}$/, 'must be 6 capital letters/digits, e.g. PD0100').default('PD0100'),
     /** LLS password of the reading (SAP 17) and management (SAP 1) clients. */
@@ -133,6 +139,14 @@ export const FleetConfigSchema = z
       });
       if (g.buses.length === 0 && !g.tcp) ctx.addIssue({ code: 'custom', path: ['gateways', gi], message: 'has no buses and no tcp meters' });
     });
+    c.phases.forEach((p, pi) => {
+      if (start === undefined) return;
+      const from = parseWhen(p.from, start);
+      const until = parseWhen(p.until, start);
+      if (from === undefined) ctx.addIssue({ code: 'custom', path: ['phases', pi, 'from'], message: 'must be an ISO date-time with an offset or "+N(d|h|m)" after start' });
+      if (until === undefined) ctx.addIssue({ code: 'custom', path: ['phases', pi, 'until'], message: 'must be an ISO date-time with an offset or "+N(d|h|m)" after start' });
+      if (from !== undefined && until !== undefined && until <= from) ctx.addIssue({ code: 'custom', path: ['phases', pi, 'until'], message: 'must be after from' });
+    });
     c.faults.forEach((f, fi) => {
       const given = [f.count, f.meters, f.buses].filter((x) => x !== undefined).length;
       if (given !== 1) ctx.addIssue({ code: 'custom', path: ['faults', fi], message: 'give exactly one of count, meters or buses' });
@@ -150,6 +164,12 @@ export const FleetConfigSchema = z
   });
 
 export type FleetConfig = z.output<typeof FleetConfigSchema>;
+
+/** The fleet's clock settings as numbers: what every process sharing the fleet's time builds its clock from. */
+export function fleetClockOptions(config: FleetConfig): { start: number; speed: number; phases: ClockPhase[] } {
+  const start = parseIsoInstant(config.start)!;
+  return { start, speed: config.speed, phases: config.phases.map((p) => ({ from: parseWhen(p.from, start)!, until: parseWhen(p.until, start)!, speed: p.speed })) };
+}
 export type FleetConfigInput = z.input<typeof FleetConfigSchema>;
 export type FleetFaultConfig = FleetConfig['faults'][number];
 export type GatewayConfig = FleetConfig['gateways'][number];

@@ -2,7 +2,7 @@ import type { Clock } from '../../src/shared/clock.js';
 import { SimulatedClock } from '../../src/shared/simulated-clock.js';
 import type { SimulatedMeter } from '../meter/meter-model.js';
 import { startPtyBus, startTcpMeterServer, type PtyBus, type TcpMeterServer } from '../protocol/servers.js';
-import type { FleetConfig } from './fleet-config.js';
+import { fleetClockOptions, type FleetConfig } from './fleet-config.js';
 import { GroundTruth, type MeterConnectionTruth } from './ground-truth.js';
 import { planFleet, type FleetPlan, type PlannedMeter } from './layout.js';
 import { buildFleetMeters } from './meters.js';
@@ -66,7 +66,7 @@ export interface FleetDeps {
 
 export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Promise<RunningFleet> {
   const plan = planFleet(config);
-  const clock = deps.clock ?? new SimulatedClock({ start: plan.start, speed: config.speed });
+  const clock = deps.clock ?? new SimulatedClock(fleetClockOptions(config));
   const meters = buildFleetMeters(plan, () => clock.now());
   const settings = { managementPassword: config.password };
   const closers: (() => Promise<void>)[] = [];

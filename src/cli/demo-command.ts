@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeBooks } from '../../simulators/fleet/cmis-book.js';
-import { loadFleetConfig } from '../../simulators/fleet/fleet-config.js';
+import { fleetClockOptions, loadFleetConfig } from '../../simulators/fleet/fleet-config.js';
 import { startFleet, type RunningFleet } from '../../simulators/fleet/fleet.js';
 import type { CloseSummary } from '../aggregator/books/close-book.js';
 import { buildAggregator, type Aggregator } from '../aggregator/service/index.js';
@@ -84,7 +84,7 @@ to look. Stop with Ctrl-C.
 async function runDemo(o: { out: string; fleetFile: string; httpPort: number; days: number }, io: CommandIo): Promise<number> {
   const fleetConfig = loadFleetConfig(o.fleetFile);
   const start = Date.parse(fleetConfig.start);
-  const clock = new SimulatedClock({ start, speed: fleetConfig.speed });
+  const clock = new SimulatedClock(fleetClockOptions(fleetConfig));
   const logger = createLogger({ name: 'chiso-demo', level: 'warn', destination: process.stderr });
   let fleet: RunningFleet | undefined;
   let aggregator: Aggregator | undefined;

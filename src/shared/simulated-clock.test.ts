@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from './simulated-clock.js';
 
 function manualReal() {
@@ -27,7 +27,53 @@ describe('SimulatedClock', () => {
     expect(fired).toEqual(['a', 'b']);
   });
 
-  it('refuses a speed that is not positive', () => {
-    expect(() => new SimulatedClock({ start: 0, speed: 0 })).toThrow(/speed must be > 0/);
+  it('refuses a speed that is not positive, and phases that overlap', () => {
+    expect(() => new SimulatedClock({ start: 0, speed: 0 })).toThrow(/speed must be a number > 0/);
+    expect(() => new SimulatedClock({ start: 0, speed: 1, phases: [{ from: 10, until: 5, speed: 2 }] })).toThrow(/ends before it starts/);
+    expect(() => new SimulatedClock({ start: 0, speed: 1, phases: [{ from: 0, until: 10, speed: 2 }, { from: 5, until: 20, speed: 3 }] })).toThrow(/overlap/);
+  });
+
+  it('runs a phase at its own speed: the month-end night slowed down, the rest fast', () => {
+    const real = manualReal();
+    const H = 3_600_000;
+    // 3600× (an hour a second) except 10:00–12:00 at 360× (an hour in ten seconds).
+    const clock = new SimulatedClock({ start: 0, speed: 3600, phases: [{ from: 10 * H, until: 12 * H, speed: 360 }], realNow: real.now });
+    real.advance(10_000);
+    expect(clock.now()).toBe(10 * H);
+    expect(clock.speed).toBe(360);
+    real.advance(10_000);
+    expect(clock.now()).toBe(11 * H);
+    real.advance(10_000 + 1_000);
+    expect(clock.now()).toBe(13 * H);
+    expect(clock.speed).toBe(3600);
+  });
+
+  it('gives two clocks built from the same numbers the same time (another process shares it)', () => {
+    const real = manualReal();
+    const phases = [{ from: 5_000, until: 9_000, speed: 2 }];
+    const a = new SimulatedClock({ start: 0, speed: 10, phases, realNow: real.now });
+    real.advance(700);
+    const b = new SimulatedClock({ start: 0, speed: 10, phases, realNow: real.now, realStart: 1_000 });
+    expect(b.now()).toBe(a.now());
+    expect(a.now()).toBe(5_000 + 200 * 2);
+  });
+
+  it('fires a timer set across a phase after the real time the phases make of it', () => {
+    vi.useFakeTimers();
+    try {
+      const real = manualReal();
+      // 10× for the first simulated second, then 1× until 50 s: a timer at 30 s waits 100 + 29 000 real ms.
+      const clock = new SimulatedClock({ start: 0, speed: 10, phases: [{ from: 1_000, until: 50_000, speed: 1 }], realNow: real.now });
+      const fired: number[] = [];
+      clock.setTimeout(() => fired.push(clock.now()), 30_000);
+      real.advance(29_099);
+      vi.advanceTimersByTime(29_099);
+      expect(fired).toEqual([]);
+      real.advance(1);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual([30_000]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

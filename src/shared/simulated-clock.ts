@@ -1,34 +1,68 @@
 import type { Clock, TimerHandle } from './clock.js';
 
 /**
+ * A stretch of simulated time that runs at its own speed: the month-end night slowed down so that the
+ * meters' snapshots of a whole fleet are read before the cutoff, while the rest of the month flies.
+ */
+export interface ClockPhase {
+  /** Simulated epoch ms, inclusive. */
+  from: number;
+  /** Simulated epoch ms, exclusive. */
+  until: number;
+  speed: number;
+}
+
+export interface SimulatedClockOptions {
+  start: number;
+  speed: number;
+  /** Stretches at another speed; they must not overlap. */
+  phases?: readonly ClockPhase[];
+  realNow?: () => number;
+  /** The real instant `start` corresponds to (default: now). Another process passes the same to share the clock. */
+  realStart?: number;
+}
+
+/**
  * Time that runs faster than the wall clock, for the month-end demo and the truth test: a month of
- * schedules, cutoffs and meter registers in minutes. `now()` is `start + elapsed × speed`; a timer of
- * `ms` simulated milliseconds fires after `ms / speed` real ones. Protocol timeouts (waiting for a meter's
- * answer over a real socket) must keep the system clock: they measure real bytes on a real line.
+ * schedules, cutoffs and meter registers in minutes. Simulated time is a pure function of real time
+ * (start, speed, phases, real start), so two processes given the same numbers agree on the time without
+ * talking. A timer of `ms` simulated milliseconds fires when simulated time reaches it. Protocol timeouts
+ * (waiting for a meter's answer over a real socket) must keep the system clock: they measure real bytes
+ * on a real line.
  */
 export class SimulatedClock implements Clock {
-  private readonly realStart: number;
-  private simStart: number;
-  private speedFactor: number;
+  private realAnchor: number;
+  private simAnchor: number;
+  private readonly baseSpeed: number;
+  private readonly phases: readonly ClockPhase[];
+  private readonly realNow: () => number;
   private readonly timers = new Map<number, { at: number; fn: () => void; real: ReturnType<typeof setTimeout> }>();
   private nextId = 1;
 
-  constructor(options: { start: number; speed: number; realNow?: () => number }) {
-    if (!(options.speed > 0)) throw new RangeError(`simulated clock speed must be > 0, got ${options.speed}`);
+  constructor(options: SimulatedClockOptions) {
+    const phases = [...(options.phases ?? [])].sort((a, b) => a.from - b.from);
+    for (const s of [options.speed, ...phases.map((p) => p.speed)]) {
+      if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`simulated clock speed must be a number > 0, got ${s}`);
+    }
+    phases.forEach((p, i) => {
+      if (!(p.until > p.from)) throw new RangeError(`simulated clock phase ${i + 1} ends before it starts`);
+      const next = phases[i + 1];
+      if (next && next.from < p.until) throw new RangeError(`simulated clock phases ${i + 1} and ${i + 2} overlap`);
+    });
     this.realNow = options.realNow ?? (() => performance.timeOrigin + performance.now());
-    this.realStart = this.realNow();
-    this.simStart = options.start;
-    this.speedFactor = options.speed;
+    this.realAnchor = options.realStart ?? this.realNow();
+    this.simAnchor = options.start;
+    this.baseSpeed = options.speed;
+    this.phases = phases;
   }
 
-  private readonly realNow: () => number;
-
+  /** The speed in force now. */
   get speed(): number {
-    return this.speedFactor;
+    return this.speedAt(this.now()).speed;
   }
 
   now(): number {
-    return Math.floor(this.simStart + (this.realNow() - this.realStart) * this.speedFactor);
+    return Math.floor(this.simAt(this.realNow()));
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -46,17 +80,51 @@ export class SimulatedClock implements Clock {
 
   /** Jumps forward (e.g. to the eve of month end); timers due by then fire at once, in order. */
   advanceTo(simTime: number): void {
-    const delta = simTime - this.now();
-    if (delta <= 0) return;
-    this.simStart += delta;
+    const real = this.realNow();
+    if (simTime <= this.simAt(real)) return;
+    this.simAnchor = simTime;
+    this.realAnchor = real;
     for (const [id, t] of [...this.timers].sort((a, b) => a[1].at - b[1].at)) {
       clearTimeout(t.real);
       this.arm(id, t.at, t.fn);
     }
   }
 
+  /** The speed at a simulated instant and the simulated instant it next changes. */
+  private speedAt(sim: number): { speed: number; until: number } {
+    for (const p of this.phases) {
+      if (sim < p.from) return { speed: this.baseSpeed, until: p.from };
+      if (sim < p.until) return { speed: p.speed, until: p.until };
+    }
+    return { speed: this.baseSpeed, until: Infinity };
+  }
+
+  private simAt(real: number): number {
+    let sim = this.simAnchor;
+    let r = this.realAnchor;
+    for (;;) {
+      const { speed, until } = this.speedAt(sim);
+      const realToChange = (until - sim) / speed;
+      if (real - r <= realToChange) return sim + (real - r) * speed;
+      sim = until;
+      r += realToChange;
+    }
+  }
+
+  private realAt(simTime: number): number {
+    let sim = this.simAnchor;
+    let r = this.realAnchor;
+    while (sim < simTime) {
+      const { speed, until } = this.speedAt(sim);
+      const step = Math.min(until, simTime) - sim;
+      r += step / speed;
+      sim += step;
+    }
+    return r;
+  }
+
   private arm(id: number, at: number, fn: () => void): void {
-    const realDelay = Math.max(0, (at - this.now()) / this.speedFactor);
+    const realDelay = Math.max(0, this.realAt(at) - this.realNow());
     const real = setTimeout(() => {
       this.timers.delete(id);
       fn();

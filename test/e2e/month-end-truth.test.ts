@@ -19,7 +19,7 @@ import { parseGatewayConfig } from '../../src/config/load-gateway-config.js';
 import { buildGateway, type Gateway } from '../../src/gateway/service/gateway.js';
 import { clockTrigger } from '../../src/shared/cron.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { SimulatedClock } from '../../src/shared/simulated-clock.js';
+import { SimulatedClock, type ClockPhase } from '../../src/shared/simulated-clock.js';
 import { generateKeyPair } from '../../src/wire/keys.js';
 import { ensureBuilt, killAll, root, startProcess, type Running } from '../support/processes.js';
 import { formatScore, scoreRun, type ExportedRow, type ScoreEvent, type ScoreInput } from './truth/score.js';
@@ -47,7 +47,7 @@ const RESTART_AT = Date.parse('2026-10-10T18:00:00+07:00');
 const REAL_LIMIT_MS = 12 * 60_000;
 
 interface FleetJson {
-  clock: { startMs: number; speed: number; realStartMs: number };
+  clock: { startMs: number; speed: number; phases: ClockPhase[]; realStartMs: number };
   gateways: RunningGateway[];
 }
 
@@ -104,8 +104,8 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
     });
     const fleet = JSON.parse(readFileSync(join(fleetDir, 'fleet.json'), 'utf8')) as FleetJson;
     // The same time as the fleet's: its clock started at realStartMs.
-    const { startMs, speed, realStartMs } = fleet.clock;
-    const clock = new SimulatedClock({ start: startMs + (Date.now() - realStartMs) * speed, speed, realNow: () => Date.now() });
+    const { startMs, speed, phases, realStartMs } = fleet.clock;
+    const clock = new SimulatedClock({ start: startMs, speed, phases, realNow: () => Date.now(), realStart: realStartMs });
 
     const logger = createLogger({ name: 'chiso-truth', level: 'error', destination: process.stderr });
     const aggDir = join(work, 'aggregator');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FleetError } from '../../../simulators/fleet/errors.js';
-import { parseFleetConfig, validateFleetConfig } from '../../../simulators/fleet/fleet-config.js';
+import { fleetClockOptions, parseFleetConfig, validateFleetConfig } from '../../../simulators/fleet/fleet-config.js';
 import { exampleConfig } from './helpers.js';
 
 const minimal = { start: '2025-06-20T08:00:00+07:00', gateways: [{ id: 'gw1', tcp: { meters: 2 } }] };
@@ -20,6 +20,14 @@ describe('fleet config', () => {
     const c = validateFleetConfig(minimal);
     expect(c).toMatchObject({ seed: 1, speed: 1, unitCode: 'PD0100', password: '00000000', books: { metersPerBook: 100, readingDay: 'last' }, faults: [] });
     expect(c.gateways[0]).toMatchObject({ id: 'gw1', buses: [], tcp: { meters: 2, wrapper: true, host: '127.0.0.1', port: 0 } });
+  });
+
+  it('turns clock phases into the numbers every process builds the same clock from, and refuses a bad one', () => {
+    const c = validateFleetConfig({ ...minimal, speed: 5000, phases: [{ from: '+10d', until: '2025-07-01T06:30:00+07:00', speed: 300 }] });
+    const start = Date.parse(minimal.start);
+    expect(fleetClockOptions(c)).toEqual({ start, speed: 5000, phases: [{ from: start + 10 * 86_400_000, until: Date.parse('2025-07-01T06:30:00+07:00'), speed: 300 }] });
+    expect(errorOf({ ...minimal, phases: [{ from: '+2d', until: '+1d', speed: 10 }] }).message).toMatch(/phases\[0\]\.until: must be after from/);
+    expect(errorOf({ ...minimal, phases: [{ from: 'soon', until: '+1d', speed: 10 }] }).message).toMatch(/phases\[0\]\.from: must be/);
   });
 
   it('reads the example: 2 gateways, about 300 meters, every fault kind', () => {
