@@ -52,9 +52,20 @@ export function isAccessError(r: unknown): r is { error: string } {
 
 export class MeterObjects {
   private readonly demand: DemandModel;
+  /**
+   * The instant the energy registers are answered from while an association is open. On accelerated
+   * simulated time a session of a few real milliseconds spans minutes, so a list split over two requests
+   * would see total and tariffs from different minutes — something no real meter shows in one session.
+   * The clock keeps running, so clock checks still measure the meter's clock.
+   */
+  private registersAt: number | undefined;
 
   constructor(readonly meter: SimulatedMeter) {
     this.demand = new DemandModel(meter);
+  }
+
+  associationChanged(open: boolean): void {
+    this.registersAt = open ? this.meter.now() : undefined;
   }
 
   /** Logical device name (0.0.42.0.0.255) and the name the SAP list announces. */
@@ -88,7 +99,7 @@ export class MeterObjects {
       case 'event-code':
         return { type: 'unsigned', value: this.meter.events(t).at(-1)?.code ?? 0 };
       case 'register':
-        return this.register(def.obis, ref.attribute, t);
+        return this.register(def.obis, ref.attribute, this.registersAt ?? t);
       case 'billing':
         return this.profile(billingView(this.meter, t), ref.attribute, selector);
       case 'load-profile':

@@ -122,6 +122,28 @@ describe('association', () => {
   });
 });
 
+describe('one association, one instant', () => {
+  it('answers the energy registers of one association from the instant it opened, while the clock runs on', () => {
+    let t = NOW;
+    const meter = testMeter({}, () => t);
+    const server = new ApplicationServer({ objects: new MeterObjects(meter), readingPassword: meter.password });
+    const get = (obis: string, classId: number) => {
+      const [out] = server.handle(encodeApdu({ type: 'get-request-normal', invoke: invoke(1), attribute: attr(classId, obis, 2) }), 17);
+      return expectType(decodeApdu(out!), 'get-response-normal').result;
+    };
+    server.handle(encodeApdu(llsAarq('12345678')), 17);
+    const total = get('1.0.1.8.0.255', 3);
+    const clockBefore = get('0.0.1.0.0.255', 8);
+    t += 6 * 3_600_000; // accelerated time: a few real milliseconds can be hours
+    expect(get('1.0.1.8.0.255', 3)).toEqual(total);
+    expect(get('0.0.1.0.0.255', 8)).not.toEqual(clockBefore);
+    server.handle(encodeApdu({ type: 'rlrq', reason: 0 }), 17);
+    server.handle(encodeApdu(llsAarq('12345678')), 17);
+    expect(get('1.0.1.8.0.255', 3)).toEqual({ type: 'data', data: { type: 'double-long-unsigned', value: meter.registersAt(t).importTotal } });
+    expect(get('1.0.1.8.0.255', 3)).not.toEqual(total);
+  });
+});
+
 describe('GET', () => {
   it('reads a register value and its scaler_unit as the meter model shows them', () => {
     const { ask, meter } = setup();

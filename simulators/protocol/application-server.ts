@@ -89,6 +89,7 @@ export class ApplicationServer {
 
   /** The link went down (HDLC DISC, TCP close): every association ends with it. */
   reset(): void {
+    if (this.associations.size > 0) this.objects.associationChanged?.(false);
     this.associations.clear();
     this.transfers.clear();
   }
@@ -111,10 +112,11 @@ export class ApplicationServer {
       const outcome = associate(apdu, clientSap, this.policy);
       if (outcome.accepted) this.associations.set(clientSap, outcome.association);
       else this.associations.delete(clientSap);
+      if (outcome.accepted) this.objects.associationChanged?.(true);
       return [outcome.aare];
     }
     if (apdu.type === 'rlrq') {
-      this.associations.delete(clientSap);
+      if (this.associations.delete(clientSap) && this.associations.size === 0) this.objects.associationChanged?.(false);
       this.transfers.delete(clientSap);
       return [{ type: 'rlre', reason: 0 }];
     }

@@ -33,6 +33,8 @@ export interface CosemObjectModel {
     params: DlmsData | undefined,
     accessLevel: AccessLevel,
   ): { ok: true; data?: DlmsData } | { error: ActionResultName };
+  /** An association opened (true) or ended (false): a model may answer one association from one instant. */
+  associationChanged?(open: boolean): void;
 }
 
 export type { AccessLevel };
