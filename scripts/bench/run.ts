@@ -3,6 +3,7 @@ import { benchClientThroughput } from './dlms-client-throughput.js';
 import { benchWire } from './dlms-wire.js';
 import { benchGatewayResources } from './gateway-resources.js';
 import { benchExport } from './export.js';
+import { benchExportBook } from './export-book.js';
 import { benchIngest } from './ingest.js';
 
 /**
@@ -15,7 +16,10 @@ const benches: Record<string, () => Promise<void>> = {
   client: benchClientThroughput,
   gateway: benchGatewayResources,
   ingest: benchIngest,
-  export: benchExport,
+  export: async () => {
+    await benchExport();
+    await benchExportBook();
+  },
 };
 
 const chosen = process.argv.slice(2);

@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { bookFileName, checksum, compareBookRows, parseBookXml, writeBookCsv, writeBookXml, type CmisBook } from '../cmis/book-file.js';
-import { bookRowToRaw, parseBookRow, type CmisBookRow } from '../cmis/book-row.js';
+import { bookFileName, checksum, writeBookFiles, type CmisBook } from '../cmis/book-file.js';
+import type { CmisBookRow } from '../cmis/book-row.js';
+import type { BookCells } from '../cmis/book-write.js';
+import { isCmisError } from '../cmis/errors.js';
 import { BookStore, type BookRowView } from './book-store.js';
 import { readDateOf } from './close-book.js';
 import { ClosingError } from './closing-errors.js';
@@ -68,12 +70,37 @@ export function exportRows(rows: readonly BookRowView[], closings: readonly Clos
     });
 }
 
-/** A row as the reader gives it back (empty numbers become absent …): what a re-parse must equal. */
-function normalized(rows: readonly CmisBookRow[]): string[] {
+/**
+ * exportRows on the rows' cells (column → canonical text, as book_rows.row_json keeps them): what
+ * exportBook writes. No typed row is built and nothing is re-validated here; the rows were validated at
+ * import and the written file is re-read before it is kept.
+ */
+export function exportCells(rows: readonly BookRowView[], closings: readonly ClosingRecord[], readDate: string, options: { inPlace?: boolean } = {}): BookCells[] {
+  const byKey = new Map(closings.map((c) => [`${c.meteringPoint}\u0000${c.bcs}`, c]));
+  const readAt = `${readDate}T00:00:00`;
+  // inPlace: the views were read for this export alone, so their cells are filled in rather than copied
+  // (a copy of a 40-column object per row is most of the cost of this step).
+  const cellsOf = (r: BookRowView): Record<string, string> => (options.inPlace ? (r.raw as Record<string, string>) : { ...r.raw });
   return [...rows]
-    .map((row, i) => parseBookRow(Object.fromEntries(bookRowToRaw(row)), { row: i + 1 }))
-    .sort(compareBookRows)
-    .map((row) => JSON.stringify(bookRowToRaw(row)));
+    .sort((a, b) => a.rowNo - b.rowNo)
+    .map((r): BookCells => {
+      const c = r.readingType === 'DDK' ? byKey.get(`${r.meteringPoint}\u0000${r.bcs}`) : undefined;
+      if (c === undefined) return r.raw;
+      const cells = cellsOf(r);
+      if (c.outcome === 'field-read' || c.outcome === 'needs-review') {
+        cells['CS_MOI'] = '';
+        cells['SL_MOI'] = '';
+        return cells;
+      }
+      const swap = c.detail.swap as { newMeterConsumption: string; removedConsumption: string } | undefined;
+      cells['CS_MOI'] = c.newIndex ?? '';
+      cells['TTR_MOI'] = c.status ?? '';
+      cells['SL_MOI'] = swap?.newMeterConsumption ?? c.consumption ?? '';
+      cells['NGAY_MOI'] = readAt;
+      if (swap !== undefined) cells['SL_THAO'] = swap.removedConsumption;
+      if (c.outcome === 'estimated') cells[ESTIMATE_COLUMN] = '1';
+      return cells;
+    });
 }
 
 export function exportBook(db: Database.Database, bookId: number, opts: ExportOptions): ExportResult {
@@ -100,13 +127,21 @@ export function exportBook(db: Database.Database, bookId: number, opts: ExportOp
     });
   }
 
-  const rows = exportRows(books.rows(bookId, { presentOnly: true }), store.closings(bookId), readDateOf(book));
-  const xml = Buffer.from(writeBookXml(cmisBook, rows), 'utf8');
-  const csv = Buffer.from(writeBookCsv(cmisBook, rows), 'utf8');
-  const expected = normalized(rows);
-  const back = normalized(parseBookXml(xml, xmlName).rows);
-  if (back.length !== expected.length || back.some((r, i) => r !== expected[i])) {
-    throw new ClosingError('EXPORT_VERIFY_FAILED', `book ${base}: the written XML does not read back to the rows meant (${back.length} vs ${expected.length} rows)`, { context: { bookId } });
+  const rows = exportCells(books.rows(bookId, { presentOnly: true }), store.closings(bookId), readDateOf(book), { inPlace: true });
+  const files = writeBookFiles(cmisBook, rows);
+  const xml = Buffer.from(files.xml, 'utf8');
+  const csv = Buffer.from(files.csv, 'utf8');
+  // The written bytes are read back with the import's own reader and row validation, and must give
+  // exactly the cells meant: a writer bug, or a closing value an import would refuse, stops the export.
+  let differs: string | undefined;
+  try {
+    differs = files.readsBack(xml);
+  } catch (e) {
+    if (!isCmisError(e)) throw e;
+    differs = e.message;
+  }
+  if (differs !== undefined) {
+    throw new ClosingError('EXPORT_VERIFY_FAILED', `book ${base}: the written XML does not read back to the rows meant: ${differs}`, { context: { bookId } });
   }
   const xmlSha256 = checksum(xml);
   const csvSha256 = checksum(csv);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { CMIS_COLUMNS, REGISTER_ORDER } from './columns.js';
-import { bookRowToRaw, parseBookRow, rowError, type CmisBookRow } from './book-row.js';
-import { toCsv } from './csv.js';
+import { REGISTER_ORDER } from './columns.js';
+import { parseBookRow, rowError, type CmisBookRow, type RowLocation } from './book-row.js';
+import { cellsDiffer, prepareCells, prepareTyped, writeBookTexts, type BookCells, type Prepared } from './book-write.js';
 import { CmisError } from './errors.js';
-import { readXml, textOf, writeXml, xmlElement, xmlText, type XmlElement } from './xml.js';
+import { XmlScanner, type XmlEvents } from './xml-read.js';
 
 /**
  * A CMIS book file: one book (sổ GCS) for one sub-period, in the .NET DataSet layout
@@ -61,36 +61,142 @@ function sameBook(a: CmisBook, b: CmisBook): string | undefined {
   return undefined;
 }
 
-function layoutError(file: string, el: XmlElement, message: string): CmisError {
-  return new CmisError('CMIS_BAD_LAYOUT', `${file}: line ${el.line ?? '?'}, column ${el.column ?? '?'}: ${message}`, {
-    context: { file, line: el.line, column: el.column },
+function layoutError(file: string, scanner: XmlScanner, pos: number, message: string): CmisError {
+  const { line, column } = scanner.where(pos);
+  return new CmisError('CMIS_BAD_LAYOUT', `${file}: line ${line}, column ${column}: ${message}`, {
+    context: { file, line, column },
   });
+}
+
+/** A row as read: its cells (column → text as written) and where its <Table1> starts. */
+export interface ReadBookRow {
+  readonly cells: Record<string, string>;
+  readonly pos: number;
+}
+
+/**
+ * Collects the rows from the scanner's events (no element tree): the root must be <NewDataSet>, its
+ * children <Table1> rows, theirs columns holding text only. The first layout problem is kept and thrown
+ * once the whole file has been scanned, so that a syntax error anywhere is reported first, as before.
+ */
+class RowCollector implements XmlEvents {
+  readonly rows: ReadBookRow[] = [];
+  problem: CmisError | undefined;
+  private depth = 0;
+  private cells: Record<string, string> = {};
+  private rowPos = 0;
+  private cell = '';
+  private cellPos = 0;
+  private cellText = '';
+  /** Text directly inside the root or a row since the last tag: must be white space. */
+  private loose = '';
+  private loosePos = -1;
+  private looseDepth = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly scanner: XmlScanner,
+  ) {}
+
+  private flagged(message: string, pos: number): void {
+    if (this.problem !== undefined) return;
+    this.problem = layoutError(this.file, this.scanner, pos, message);
+  }
+
+  private checkLoose(): void {
+    if (this.loosePos < 0) return;
+    const trimmed = this.loose.trim();
+    if (trimmed !== '') {
+      if (this.looseDepth === 1) this.flagged(`text ${JSON.stringify(trimmed.slice(0, 20))} directly inside <${ROOT}>`, this.loosePos);
+      else this.flagged(`text directly inside <${ROW}> row ${this.rows.length + 1}`, this.loosePos);
+    }
+    this.loose = '';
+    this.loosePos = -1;
+  }
+
+  start(name: string, _attributes: unknown, pos: number): void {
+    const depth = this.depth++;
+    if (this.problem !== undefined) return;
+    if (depth === 0) {
+      if (name !== ROOT) this.flagged(`root element is <${name}>, expected <${ROOT}> (a .NET DataSet)`, pos);
+      return;
+    }
+    if (depth <= 2) this.checkLoose();
+    if (depth === 1) {
+      if (name !== ROW) this.flagged(`unexpected <${name}> in <${ROOT}>, expected <${ROW}> rows`, pos);
+      this.cells = {};
+      this.rowPos = pos;
+    } else if (depth === 2) {
+      this.cell = name;
+      this.cellPos = pos;
+      this.cellText = '';
+    } else if (depth === 3) {
+      this.flagged(`column <${this.cell}> in row ${this.rows.length + 1} holds elements, expected text`, this.cellPos);
+    }
+  }
+
+  text(text: string, pos: number): void {
+    if (this.problem !== undefined) return;
+    if (this.depth === 3) this.cellText += text;
+    else if (this.depth === 1 || this.depth === 2) {
+      if (this.loosePos < 0) {
+        this.loosePos = pos;
+        this.looseDepth = this.depth;
+      }
+      this.loose += text;
+    }
+  }
+
+  end(): void {
+    const depth = --this.depth;
+    if (this.problem !== undefined) return;
+    if (depth === 2) {
+      // a cell's end
+      if (Object.prototype.hasOwnProperty.call(this.cells, this.cell)) {
+        this.flagged(`column <${this.cell}> appears twice in row ${this.rows.length + 1}`, this.cellPos);
+      } else this.cells[this.cell] = this.cellText;
+    } else if (depth === 1) {
+      this.checkLoose();
+      if (this.problem === undefined) this.rows.push({ cells: this.cells, pos: this.rowPos });
+    } else if (depth === 0) this.checkLoose();
+  }
+}
+
+/**
+ * The rows of a book file as text cells, in file order, after checking it is well-formed XML in the
+ * DataSet layout; no row validation. `where(pos)` gives a row's line. For callers that compare cells
+ * (the export's read-back check) and for parseBookXml.
+ */
+export function readBookCells(input: string | Uint8Array, file: string): { rows: ReadBookRow[]; where: (pos: number) => { line: number; column: number } } {
+  const read = scanBook(input, file);
+  if (read.problem !== undefined) throw read.problem;
+  return read;
+}
+
+function scanBook(input: string | Uint8Array, file: string): { rows: ReadBookRow[]; problem: CmisError | undefined; where: (pos: number) => { line: number; column: number } } {
+  const scanner = new XmlScanner(input, { source: file, skipElement: isSchema });
+  const collector = new RowCollector(file, scanner);
+  scanner.run(collector);
+  return { rows: collector.rows, problem: collector.problem, where: (pos) => scanner.where(pos) };
 }
 
 /** Reads a book file (text, or bytes in UTF-8/UTF-16); every row must be of the same book and period. */
 export function parseBookXml(input: string | Uint8Array, fileName?: string): CmisBookFile {
   const file = fileName ?? 'book';
-  const { root } = readXml(input, { source: file, skipElement: isSchema });
-  if (root.name !== ROOT) throw layoutError(file, root, `root element is <${root.name}>, expected <${ROOT}> (a .NET DataSet)`);
+  // Rows before a layout problem are validated first: the first error in the file is the one reported.
+  const { rows: read, problem, where: whereOf } = scanBook(input, file);
   const rows: CmisBookRow[] = [];
   let book: CmisBook | undefined;
-  for (const node of root.children) {
-    if (node.kind === 'text') {
-      if (node.text.trim() !== '') throw layoutError(file, { ...root, line: node.line, column: node.column }, `text ${JSON.stringify(node.text.trim().slice(0, 20))} directly inside <${ROOT}>`);
-      continue;
-    }
-    if (node.name !== ROW) throw layoutError(file, node, `unexpected <${node.name}> in <${ROOT}>, expected <${ROW}> rows`);
-    const where = { file, row: rows.length + 1, ...(node.line === undefined ? {} : { line: node.line }) };
-    const raw: Record<string, string> = {};
-    for (const cell of node.children) {
-      if (cell.kind === 'text') {
-        if (cell.text.trim() !== '') throw layoutError(file, { ...node, line: cell.line, column: cell.column }, `text directly inside <${ROW}> row ${where.row}`);
-        continue;
-      }
-      if (cell.children.some((c) => c.kind === 'element')) throw layoutError(file, cell, `column <${cell.name}> in row ${where.row} holds elements, expected text`);
-      if (Object.prototype.hasOwnProperty.call(raw, cell.name)) throw layoutError(file, cell, `column <${cell.name}> appears twice in row ${where.row}`);
-      raw[cell.name] = textOf(cell);
-    }
+  for (let i = 0; i < read.length; i++) {
+    const { cells: raw, pos } = read[i] as ReadBookRow;
+    // The line is worked out only if an error names it.
+    const where: RowLocation = {
+      file,
+      row: i + 1,
+      get line() {
+        return whereOf(pos).line;
+      },
+    };
     const row = parseBookRow(raw, where);
     const rowBook = bookOf(row);
     if (book === undefined) book = rowBook;
@@ -101,6 +207,7 @@ export function parseBookXml(input: string | Uint8Array, fileName?: string): Cmi
     }
     rows.push(row);
   }
+  if (problem !== undefined) throw problem;
   if (book === undefined) throw new CmisError('CMIS_EMPTY_BOOK', `${file}: the book has no <${ROW}> rows`, { context: { file } });
   const named = fileName === undefined ? undefined : parseBookFileName(fileName);
   if (named !== undefined) {
@@ -142,36 +249,17 @@ export function compareBookRows(a: CmisBookRow, b: CmisBookRow): number {
   );
 }
 
-/** Checks rows belong to the book and re-validates them (so the writer never writes what the reader refuses). */
-function checkedRows(book: CmisBook, rows: readonly CmisBookRow[]): CmisBookRow[] {
-  const sorted = [...rows].sort(compareBookRows);
-  sorted.forEach((row, i) => {
-    const raw = Object.fromEntries(bookRowToRaw(row));
-    parseBookRow(raw, { file: bookFileName(book), row: i + 1 });
-    const differs = sameBook(book, bookOf(row));
-    if (differs !== undefined) {
-      const err = rowError({ file: bookFileName(book), row: i + 1 }, raw, undefined, ` does not belong to the book (${differs})`);
-      throw new CmisError('CMIS_BOOK_MISMATCH', err.message, { context: err.context });
-    }
-  });
-  return sorted;
-}
-
 /**
  * Writes a book as CMIS reads it back. Deterministic: rows in route order (compareBookRows), columns in
  * CMIS order then unknown ones by name, absent columns left out, an empty text as `<X />`.
  * Line endings are CRLF and indentation two spaces, exactly as .NET's DataSet.WriteXml writes on Windows,
  * so that a file we produce diffs cleanly against one CMIS produced. The string has no BOM; encode it as
  * UTF-8 (the declaration says utf-8). No inline schema: CMIS reads the columns by name.
+ * Rows are checked to belong to the book and to be rows the reader accepts (cheaply when canonical: see
+ * book-write.ts), so the writer never writes what the reader refuses.
  */
 export function writeBookXml(book: CmisBook, rows: readonly CmisBookRow[]): string {
-  const tableRows = checkedRows(book, rows).map((row) =>
-    xmlElement(
-      ROW,
-      bookRowToRaw(row).map(([name, value]) => xmlElement(name, value === '' ? [] : [xmlText(value)])),
-    ),
-  );
-  return writeXml(xmlElement(ROOT, tableRows), { declaration: { encoding: 'utf-8', standalone: 'yes' } });
+  return writeBookTexts(book, prepareTyped(rows), bookFileName(book), { xml: true, csv: false }).xml;
 }
 
 /**
@@ -180,14 +268,43 @@ export function writeBookXml(book: CmisBook, rows: readonly CmisBookRow[]): stri
  * without it Excel opens UTF-8 as the ANSI code page and Vietnamese names turn to mojibake.
  */
 export function writeBookCsv(book: CmisBook, rows: readonly CmisBookRow[]): string {
-  const sorted = checkedRows(book, rows);
-  const extras = [...new Set(sorted.flatMap((r) => Object.keys(r.extra ?? {})))].sort();
-  const header = [...CMIS_COLUMNS, ...extras];
-  const records = sorted.map((row) => {
-    const raw = new Map(bookRowToRaw(row));
-    return header.map((name) => raw.get(name) ?? '');
-  });
-  return '\uFEFF' + toCsv([header, ...records]);
+  return writeBookTexts(book, prepareTyped(rows), bookFileName(book), { xml: false, csv: true }).csv;
+}
+
+export interface BookFiles {
+  readonly xml: string;
+  readonly csv: string;
+  /**
+   * Re-reads XML bytes written from these rows and says how they differ from the rows meant (undefined:
+   * they do not). The file must be well-formed and in the DataSet layout, give back exactly the cells
+   * written, in route order, and every row must pass parseBookRow, as an import of it would.
+   */
+  readsBack(bytes: Uint8Array | string): string | undefined;
+}
+
+/** Both files from rows given as cells (column → canonical text, as book_rows.row_json keeps them), sorted once. */
+export function writeBookFiles(book: CmisBook, rows: readonly BookCells[]): BookFiles {
+  const file = bookFileName(book);
+  const prepared = prepareCells(rows);
+  const { xml, csv } = writeBookTexts(book, prepared, file);
+  const readsBack = (bytes: Uint8Array | string): string | undefined => {
+    const { rows: back, where } = readBookCells(bytes, file);
+    if (back.length !== prepared.length) return `${back.length} rows read back, ${prepared.length} written`;
+    for (let i = 0; i < back.length; i++) {
+      const { cells, pos } = back[i] as ReadBookRow;
+      const differs = cellsDiffer(prepared[i] as Prepared, cells);
+      if (differs !== undefined) return `row ${i + 1} (line ${where(pos).line}): ${differs}`;
+      parseBookRow(cells, {
+        file,
+        row: i + 1,
+        get line() {
+          return where(pos).line;
+        },
+      });
+    }
+    return undefined;
+  };
+  return { xml, csv, readsBack };
 }
 
 /** SHA-256 of a file's bytes (a string is hashed as UTF-8), lower-case hex: ties an exported file to its record. */

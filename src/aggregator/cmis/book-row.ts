@@ -4,6 +4,7 @@ import { normalizeLocalDateTime } from '../rules/local-time.js';
 import { isStatusCode } from '../rules/status-codes.js';
 import { CMIS_COLUMNS, isCmisColumn, type CmisColumn } from './columns.js';
 import { CmisError } from './errors.js';
+import { fastBookRow } from './book-row-fast.js';
 
 /**
  * One row of a CMIS book (one register of one metering point), typed. Indexes, consumptions, HSN and
@@ -125,14 +126,23 @@ export interface RowLocation {
   readonly line?: number;
 }
 
-/** Validates one row given as column → raw text. Errors name the file, the row (MA_DDO/LOAI_BCS) and the column. */
+/**
+ * Validates one row given as column → raw text. Errors name the file, the row (MA_DDO/LOAI_BCS) and the column.
+ * Rows already in canonical form (what our own export writes, and nearly every CMIS row) are accepted by
+ * fastBookRow without zod; anything else, including every invalid row, goes through cmisBookRowSchema,
+ * which alone decides what is refused and how the error reads.
+ */
 export function parseBookRow(raw: Readonly<Record<string, string>>, where: RowLocation): CmisBookRow {
   const known: Record<string, string> = {};
-  const extra: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
+  let extra: Record<string, string> | undefined;
+  for (const name in raw) {
+    if (!Object.prototype.hasOwnProperty.call(raw, name)) continue;
+    const value = raw[name] as string;
     if (isCmisColumn(name)) known[name] = value;
-    else extra[name] = value;
+    else (extra ??= {})[name] = value;
   }
+  const fast = fastBookRow(known);
+  if (fast !== undefined) return extra === undefined ? fast : { ...fast, extra };
   const result = cmisBookRowSchema.safeParse(known);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -141,7 +151,7 @@ export function parseBookRow(raw: Readonly<Record<string, string>>, where: RowLo
     const shown = value === undefined ? '' : ` ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}:`;
     throw rowError(where, raw, column, `${shown} ${issue?.message ?? 'invalid'}`);
   }
-  return Object.keys(extra).length > 0 ? { ...result.data, extra } : result.data;
+  return extra !== undefined ? { ...result.data, extra } : result.data;
 }
 
 export function rowError(where: RowLocation, raw: Readonly<Record<string, string | number | undefined>>, column: string | undefined, message: string): CmisError {

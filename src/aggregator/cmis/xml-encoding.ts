@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { CmisError } from './errors.js';
 
 /**
@@ -63,6 +64,10 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
 }
 
 function decodeUtf8(bytes: Uint8Array, start: number, source: string): string {
+  // The native check (strict RFC 3629, as utf8SequenceLength) first; the byte loop below only runs to
+  // find where a file that fails it goes wrong.
+  const body = bytes.subarray(start);
+  if (isUtf8(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   for (let i = start; i < bytes.length; ) {
     const n = utf8SequenceLength(bytes, i);
     if (n === 0) {
