@@ -25,7 +25,9 @@ export interface GatewayConfig {
   dataDir: string;
   metrics: { host: string; port: number } | false;
   logLevel: LogLevel;
-  retention: { maxBytes: number; maxAgeDays: number };
+  retention: { maxBytes: number; maxAgeDays: number; forgetAckedAfterDays: number };
+  /** Limits of the `clock-sync` command. */
+  clockSync: { maxAdjustSeconds: number; clientSap?: number };
 }
 
 export interface MeterModel {
@@ -41,9 +43,13 @@ export interface MeterModel {
 export interface Schedules {
   registers: string;
   billingSnapshot: string;
+  /** A cron expression or 'off'. */
   loadProfile: string;
+  /** A cron expression or 'off'. */
   clockCheck: string;
   dailyDigest: string;
+  /** Outbox retention (prune, forget old acked ids). */
+  retention: string;
   timeZone: string;
 }
 
@@ -107,6 +113,7 @@ export function toGatewayConfig(file: GatewayFile, source: string, baseDir: stri
     metrics: file.metrics === false ? false : { ...file.metrics },
     logLevel: file.logLevel,
     retention: { ...file.retention },
+    clockSync: { ...file.clockSync },
   };
 }
 

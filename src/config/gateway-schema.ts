@@ -4,6 +4,7 @@ import {
   bcsCode,
   cmisCodeText,
   code,
+  cronText,
   filePath,
   gatewayIdText,
   meterIdText,
@@ -224,6 +225,32 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// --- service additions ---------------------------------------------------------------------------------
+
+/** The gateway's calendar: the shared schedule keys plus the daily outbox housekeeping. */
+export const GatewaySchedulesFileSchema = SchedulesFileSchema.extend({
+  /** Outbox retention (evict what the policy allows, forget old acked ids), daily at a quiet hour. */
+  retention: cronText.default('30 3 * * *'),
+});
+
+export const GatewayRetentionFileSchema = RetentionFileSchema.extend({
+  /**
+   * Days an acked read id is remembered so that a read polled again is not sent twice. Longer than any
+   * meter keeps a value the poller could read again (the load profile goes back ~40 days).
+   */
+  forgetAckedAfterDays: wholeNumber(1, 3650).default(45),
+});
+
+/**
+ * Setting meter clocks on central's `clock-sync` command. A larger correction is refused whatever the
+ * command asks: a big jump in a meter clock hides tampering (or a wrong gateway clock) and needs a person.
+ */
+export const ClockSyncFileSchema = z.strictObject({
+  maxAdjustSeconds: wholeNumber(1, 86_400).default(300),
+  /** The client that may set the clock (1 = management on most meters); default the meter's own client. */
+  clientSap: wholeNumber(1, 127).optional(),
+});
+
 // --- the file ------------------------------------------------------------------------------------------
 
 export const GatewayFileSchema = z.strictObject(
@@ -232,7 +259,7 @@ export const GatewayFileSchema = z.strictObject(
     buses: z.array(BusFileSchema, { error: 'a list of buses' }).default([]),
     models: ModelsFileSchema,
     meters: z.array(MeterFileSchema, { error: 'a list of meters' }).min(1, { error: 'at least one meter' }),
-    schedules: SchedulesFileSchema.prefault({}),
+    schedules: GatewaySchedulesFileSchema.prefault({}),
     thresholds: ThresholdsFileSchema.prefault({}),
     tcp: z.strictObject({ maxParallel: wholeNumber(1, 1000).default(16) }).prefault({}),
     mqtt: MqttFileSchema,
@@ -240,7 +267,8 @@ export const GatewayFileSchema = z.strictObject(
     dataDir: filePath('the path of the data folder'),
     metrics: MetricsFileSchema.prefault({}),
     logLevel: oneOf(LOG_LEVELS).default('info'),
-    retention: RetentionFileSchema.prefault({}),
+    retention: GatewayRetentionFileSchema.prefault({}),
+    clockSync: ClockSyncFileSchema.prefault({}),
   },
   { error: 'a mapping with the sections gateway, buses, models, meters, mqtt, keys, dataDir …' },
 );

@@ -14,8 +14,9 @@ export const SchedulesFileSchema = z.strictObject({
   registers: cronText.default('0 */4 * * *'),
   /** The meters' own month-end snapshot, read after it exists (00:30 on the 1st). */
   billingSnapshot: cronText.default('30 0 1 * *'),
-  loadProfile: cronText.default('15 1 * * *'),
-  clockCheck: cronText.default('45 2 * * *'),
+  /** "off" for gateways whose meters keep no load profile, or where it is not wanted centrally. */
+  loadProfile: cronText.or(z.literal('off')).default('15 1 * * *'),
+  clockCheck: cronText.or(z.literal('off')).default('45 2 * * *'),
   dailyDigest: cronText.default('0 6 * * *'),
   timeZone: timeZoneText.default('Asia/Ho_Chi_Minh'),
 });

@@ -114,6 +114,7 @@ describe('defaults', () => {
       loadProfile: '15 1 * * *',
       clockCheck: '45 2 * * *',
       dailyDigest: '0 6 * * *',
+      retention: '30 3 * * *',
       timeZone: 'Asia/Ho_Chi_Minh',
     });
     expect(c.thresholds).toMatchObject({ offlineAfterFailures: 3, offlineAfterHours: 24, busSilentShare: 0.8, spikeRatio: 1.3, clockDriftSeconds: 60, tariffSumToleranceUnits: 1, stuckAfterHours: 48, preCutoffDays: 3 });
@@ -128,7 +129,10 @@ describe('defaults', () => {
     });
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.logLevel).toBe('info');
-    expect(c.retention).toEqual({ maxBytes: 512 * 1024 * 1024, maxAgeDays: 90 });
+    expect(c.retention).toEqual({ maxBytes: 512 * 1024 * 1024, maxAgeDays: 90, forgetAckedAfterDays: 45 });
+    // No client of its own: the clock is set through the meter's own association unless the file names one.
+    expect(c.clockSync).toEqual({ maxAdjustSeconds: 300 });
+    expect('clientSap' in c.clockSync).toBe(false);
   });
 
   it('metrics: false turns the metrics endpoint off, and a bad port inside it is reported there', () => {

@@ -14,7 +14,8 @@ import { DEFAULT_BACKOFF, MeterBackoff, skippedResult, type BackoffPolicy } from
 import { watchClose } from './close-watch.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
-import { authenticationOf, inRouteOrder, runSession, type MeterJob } from './session.js';
+import { iec21PortOptions, signOnMeter } from './bus-poller-iec21.js';
+import { authenticationOf, failureOf, inRouteOrder, runSession, type MeterJob } from './session.js';
 
 export interface BusPollerOptions {
   bus: BusDefinition;
@@ -62,7 +63,8 @@ const NO_TRAFFIC: LinkStats = { bytesSent: 0, bytesReceived: 0, framesSent: 0, f
  * itself (BusLock), the inter-frame gap, and its own back-off. When the port dies (USB adapter pulled)
  * the error is logged once and the port is reopened before the next conversation; until it reopens,
  * every meter of the bus fails with METER_LINK_FAILED naming the port, without counting against the
- * meters' back-off (the meters are not at fault).
+ * meters' back-off (the meters are not at fault). A bus marked `iec21` signs each meter on (mode E)
+ * before its HDLC conversation, see bus-poller-iec21.ts.
  */
 export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps = {}): BusPoller {
   const { bus } = options;
@@ -75,7 +77,9 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
   let portDown: string | undefined; // the reason, while the port is known to be unusable
   let closed = false;
 
-  const raw = deps.openPort?.(bus) ?? createSerialTransport({ path: bus.device, baudRate: bus.baudRate, dataBits: bus.dataBits, parity: bus.parity, stopBits: bus.stopBits });
+  const raw =
+    deps.openPort?.(bus) ??
+    createSerialTransport(bus.iec21 ? iec21PortOptions(bus) : { path: bus.device, baudRate: bus.baudRate, dataBits: bus.dataBits, parity: bus.parity, stopBits: bus.stopBits });
   const paced = bus.paceBaudRate ? pacedTransport(raw, { baudRate: bus.paceBaudRate, bitsPerByte: bitsPerCharacter(bus), clock }) : raw;
   const port = watchClose(withInterFrameGap(paced, { gapMs: bus.interFrameGapMs, clock }), (error) => {
     if (error && !closed) {
@@ -126,6 +130,17 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
       const probe = decision.action === 'probe';
       const connection = meter.connection;
       if (connection.kind !== 'bus') throw new PollingError('POLL_WRONG_BUS', `meter ${meter.id} is not on a bus`);
+      let lineBaud = bus.paceBaudRate ?? bus.baudRate;
+      if (bus.iec21) {
+        try {
+          lineBaud = await signOnMeter(port, raw, bus, meter, clock);
+        } catch (e) {
+          const failure = failureOf(e, meter.id, stamps, 'sign-on');
+          if (port.isOpen) backoff.failed(meter.id, failure.code, failure.step);
+          deps.onSession?.({ meterId: meter.id, mode: probe ? 'probe' : 'normal', ok: false, link: NO_TRAFFIC });
+          return failure;
+        }
+      }
       const link = createHdlcLink({
         transport: port,
         clientSap: meter.authentication.clientSap,
@@ -133,7 +148,7 @@ export function createBusPoller(options: BusPollerOptions, deps: BusPollerDeps =
         responseTimeoutMs: probe ? probeTimeoutMs : bus.responseTimeoutMs,
         maxRetries: probe ? 0 : bus.maxRetries,
         // About 50 character times of silence inside a frame, never under 100 ms (RF modems send in bursts).
-        interCharacterTimeoutMs: Math.max(100, Math.ceil((50 * 10 * 1000) / (bus.paceBaudRate ?? bus.baudRate))),
+        interCharacterTimeoutMs: Math.max(100, Math.ceil((50 * 10 * 1000) / lineBaud)),
         clock,
       });
       const client = new DlmsClient({

@@ -4,7 +4,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
 
-export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck', 'digest'] as const;
+export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck', 'digest', 'retention'] as const;
 export type CycleKind = (typeof CYCLE_KINDS)[number];
 
 /** What fires cycles: node-cron in service, a hand-driven fake in tests. */
@@ -54,7 +54,7 @@ export interface PollSchedule {
 
 /**
  * The gateway's polling calendar: register reads, the billing snapshot after each month end, load
- * profile catch-up and the clock check, each on its own cron expression. A cycle never overlaps the
+ * profile catch-up, the clock check and the outbox housekeeping, each on its own cron expression. A cycle never overlaps the
  * previous one of its kind: a fire that finds it still running is skipped and counted, because a bus
  * that needs longer than the period would otherwise pile conversations up without end.
  */

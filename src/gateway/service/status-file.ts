@@ -15,6 +15,10 @@ export interface GatewayStatusReport {
   backlog: { count: number; bytes: number; oldestAt: string | null };
   central: { connected: boolean; lastAckAt: string | null };
   lastCycle: { kind: string; at: string; ok: number; failed: number } | null;
+  /** The last outbox write that failed (STORE_DISK_FULL, STORE_CORRUPT …); null once writes succeed again. */
+  store?: { code: string; message: string; at: string } | null;
+  /** Meter clocks against the gateway's, from the last clock check. */
+  clocks?: { meterId: string; offsetSeconds: number; invalid: boolean; at: string }[];
 }
 
 export const STATUS_FILE = 'status.json';
