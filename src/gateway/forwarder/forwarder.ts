@@ -43,6 +43,9 @@ const NEEDS_A_PERSON = new Set(['unknown-gateway', 'unknown-key', 'bad-signature
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const replay = checkReplay({ ...DEFAULT_REPLAY, ...options.replay });
   const clock = options.clock ?? systemClock;
+  // Pacing, ack timeouts, reconnects and the heartbeat measure a network: real time even when `clock`
+  // (the stamps on what is sent) runs simulated, as in the demo and the truth test.
+  const timers = options.timers ?? clock;
   const log = options.logger.child({ component: 'forwarder', gatewayId: options.gatewayId });
   const root = options.mqtt.topicRoot ?? DEFAULT_TOPIC_ROOT;
   const topics = topicsOf(options.gatewayId, root);
@@ -91,7 +94,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     reconnect: { initialMs: options.mqtt.reconnectInitialMs ?? 1_000, maxMs: options.mqtt.reconnectMaxMs ?? 60_000 },
     will: () => ({ topic: topics.status, payload: statusPayload(statusCtx, 'offline', 'will', clock.now()) }),
     subscriptions: [topics.ack, topics.cmd],
-    clock,
+    clock: timers,
     logger: log.child({ part: 'mqtt' }),
     onConnect: () => connected(),
     onClose: () => undefined,
@@ -146,14 +149,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       s.log.warn({ epoch: ack.epoch, ours: s.outbox.streamId, seqFrom: ack.seqFrom, seqTo: ack.seqTo }, 'ack for another epoch ignored');
       return;
     }
-    const now = clock.now();
+    const now = timers.now();
     const range = { seqFrom: ack.seqFrom, seqTo: ack.seqTo };
     const decision = s.window.onAck(ack, now);
     switch (decision.kind) {
       case 'delete':
         try {
-          const deleted = s.outbox.ack(decision.seqFrom, decision.seqTo, now);
-          lastAckAt = now;
+          const stamp = clock.now();
+          const deleted = s.outbox.ack(decision.seqFrom, decision.seqTo, stamp);
+          lastAckAt = stamp;
           s.pauseReason = '';
           s.log.debug({ ...range, result: ack.result, deleted }, 'acked');
         } catch (err) {
@@ -187,7 +191,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     for (let progressed = true; progressed && pacerWait === 0; ) {
       progressed = false;
       for (const s of streams) {
-        const now = clock.now();
+        const now = timers.now();
         if (!s.window.canSend(now)) continue;
         pacerWait = pacer.delay(now);
         if (pacerWait > 0) break;
@@ -212,10 +216,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           { context: { stream: s.name, expectedSeq: target, oldestSeq: first.seq } },
         );
       }
-      const payload = signItems(s.name, rows, s.outbox.streamId, now, signer);
+      const payload = signItems(s.name, rows, s.outbox.streamId, clock.now(), signer);
       pacer.record(now);
       s.window.sent(first.seq, last.seq, now);
-      s.outbox.markSent(first.seq, last.seq, now);
+      s.outbox.markSent(first.seq, last.seq, clock.now());
       void publish(s.topic, payload, s.name);
       return true;
     } catch (err) {
@@ -228,7 +232,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** One timer for the next thing due: the pacer, a pause ending, an ack timing out. */
   function arm(pacerWait: number): void {
-    const now = clock.now();
+    const now = timers.now();
     const due: number[] = [];
     if (pacerWait > 0) due.push(now + pacerWait);
     for (const s of streams) {
@@ -239,13 +243,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (due.length === 0) return;
     const at = Math.max(now, Math.min(...due));
     if (tick !== undefined && tick.at <= at) return;
-    if (tick !== undefined) clock.clearTimeout(tick.handle);
-    tick = { at, handle: clock.setTimeout(onTick, at - now) };
+    if (tick !== undefined) timers.clearTimeout(tick.handle);
+    tick = { at, handle: timers.setTimeout(onTick, at - now) };
   }
 
   function onTick(): void {
     tick = undefined;
-    const now = clock.now();
+    const now = timers.now();
     for (const s of streams) {
       if (link.connected && s.window.checkAckTimeout(now)) s.log.warn({ cursor: s.window.cursor }, 'no ack in time: resending from the oldest unacked');
     }
@@ -259,7 +263,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const now = clock.now();
       void publish(topics.heartbeat, heartbeatPayload(options.gatewayId, now, (now - startedAt) / 1000, safeBacklog(), options.meters?.()), 'heartbeat');
     }
-    heartbeat = clock.setTimeout(beat, (options.heartbeatSeconds ?? 60) * 1000);
+    heartbeat = timers.setTimeout(beat, (options.heartbeatSeconds ?? 60) * 1000);
   }
 
   function safeBacklog(): WireBacklog | undefined {
@@ -277,13 +281,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (started) return;
       started = true;
       link.start();
-      heartbeat = clock.setTimeout(beat, (options.heartbeatSeconds ?? 60) * 1000);
+      heartbeat = timers.setTimeout(beat, (options.heartbeatSeconds ?? 60) * 1000);
     },
     async close() {
       if (closed) return;
       closed = true;
-      if (tick !== undefined) clock.clearTimeout(tick.handle);
-      if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
+      if (tick !== undefined) timers.clearTimeout(tick.handle);
+      if (heartbeat !== undefined) timers.clearTimeout(heartbeat);
       tick = undefined;
       heartbeat = undefined;
       if (link.connected) {
@@ -295,7 +299,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     },
     wake: drain,
     status() {
-      const now = clock.now();
+      const now = timers.now();
       return {
         connected: link.connected,
         lastAckAt,

@@ -63,6 +63,11 @@ export interface ForwarderOptions {
   readonly mqtt: ForwarderMqttOptions;
   readonly replay?: Partial<ReplaySettings>;
   readonly heartbeatSeconds?: number;
+  /**
+   * The clock of pacing, ack timeouts, reconnects and the heartbeat (default: `clock`). These measure a
+   * network, so the service passes real time when `clock` is simulated.
+   */
+  readonly timers?: Clock;
   readonly clock?: Clock;
   readonly logger: ForwarderLogger;
   readonly version: string;

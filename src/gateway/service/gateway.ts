@@ -552,6 +552,7 @@ export function buildGateway(initialConfig: GatewayConfig, deps: GatewayDeps): G
         },
         replay: config.mqtt.replay,
         clock,
+        timers: systemClock,
         logger: log.child({ part: 'forwarder' }),
         version,
         configHash: configHash(config),

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { tempDir } from '../../store/temp-dir.js';
 import type { Forwarder } from '../../../src/gateway/forwarder/index.js';
+import { systemClock } from '../../../src/shared/clock.js';
+import { SimulatedClock } from '../../../src/shared/simulated-clock.js';
 import { sleep, waitFor, type TestBroker } from './broker.js';
 import type { FakeAggregator } from './fake-aggregator.js';
 import { appendEvents, appendReads, openGateway, startForwarder, type Keys, type TestGateway, setUpForwarderTest, tearDownForwarderTest } from './gateway.js';
@@ -60,6 +62,19 @@ describe('forwarder delivery', () => {
     expect(seen.length).toBeGreaterThan(12); // the resend happened
     expect(new Set(seen)).toEqual(new Set(ids)); // and carried the same readIds
     expect([...aggregator.stored.entries()].map(([id, seq]) => [id, seq])).toEqual(ids.map((id, i) => [id, i + 1]));
+  });
+
+  it('times acks out on the real timers while the stamps follow a simulated clock racing ahead', async () => {
+    // A month in minutes: without real timers, a 1 s ack timeout would pass in a fraction of a millisecond
+    // and every batch would be resent again and again before its ack could arrive.
+    const clock = new SimulatedClock({ start: Date.parse('2026-10-31T17:00:00Z'), speed: 1_000_000 });
+    forwarder = startForwarder(gw, keys, broker.url, { clock, timers: systemClock, replay: { ackTimeoutMs: 1_000, ackTimeoutMaxMs: 1_000 } });
+    await waitFor(() => forwarder!.status().connected, 'connected');
+    const ids = appendReads(gw.outbox, 25);
+    forwarder.wake();
+    await waitFor(() => gw.outbox.backlog().count === 0, 'outbox empty');
+    expect(aggregator.idsOf('reads')).toEqual(ids); // each batch once: no resends
+    expect(forwarder.status().lastAckAt).toBeGreaterThan(Date.parse('2026-11-01T00:00:00Z')); // stamped in simulated time
   });
 
   it('rewinds to the expected seq on a sequence-gap refusal', async () => {
