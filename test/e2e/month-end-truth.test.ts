@@ -92,7 +92,8 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
     const truth: GroundTruthFile = truthModel.toJSON({ months: 2 });
     const booksDir = join(work, 'books-from-cmis');
     const first = periodContaining(plan.start, fleetConfig.books.readingDay);
-    for (let k = 0; k < 2; k++) writeBooks(truthModel, booksDir, addMonths(first, k));
+    // Only the month the run covers whole (October): September's book closes a few simulated hours in.
+    writeBooks(truthModel, booksDir, addMonths(first, 1));
     const meterCount = truth.meters.filter((m) => m.replaces === undefined).length;
     expect(meterCount).toBeGreaterThanOrEqual(2000);
     console.log(`truth test: ground truth and books of ${meterCount} meters in ${((Date.now() - realStart) / 1000).toFixed(1)} s`);
