@@ -86,8 +86,8 @@ describe('POST /api/books/import', () => {
     const first = await post('?fileName=D018328-2017-10-1.xml', text);
     new BookStore(central.store.db).setState(first.body.bookId as number, 'closed', 1);
     const r = await post('?fileName=D018328-2017-10-1.xml', text);
-    expect(r.status).toBe(400);
-    expect(r.body.error).toMatchObject({ code: 'API_BAD_REQUEST', message: expect.stringContaining('is already closed: its period is over') });
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: 'API_BOOK_CLOSED', message: expect.stringContaining('is already closed: its period is over') });
   });
 
   it('refuses a missing or unsafe file name, a non-XML body type, and a body over the limit', async () => {

@@ -25,7 +25,7 @@ export const MAX_BOOK_BYTES = 64 * 1024 * 1024;
  * The catalogue (errors.ts) has no "book already closed" code yet; API_BAD_REQUEST (400) is the closest
  * that does not mislead (API_BOOK_NOT_CLOSED says the opposite). Swap in a 409 code here when it exists.
  */
-export const BOOK_CLOSED_API_CODE: ApiErrorCode = 'API_BAD_REQUEST';
+export const BOOK_CLOSED_API_CODE: ApiErrorCode = 'API_BOOK_CLOSED';
 
 const ImportQuerySchema = z.strictObject({
   fileName: z

@@ -74,7 +74,7 @@ describe('the books endpoints', () => {
     ]);
 
     const early = await call('POST', `/api/books/${id}/close`);
-    expect(early.status).toBe(400);
+    expect(early).toMatchObject({ status: 409, json: { error: { code: 'API_BOOK_NOT_DUE' } } });
     expect(await call('POST', `/api/books/${id}/export`, {})).toMatchObject({ status: 409, json: { error: { code: 'API_BOOK_NOT_CLOSED' } } });
 
     now = CUTOFF;

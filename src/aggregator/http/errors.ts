@@ -23,6 +23,8 @@ export const API_ERRORS = {
   API_EVENT_ALREADY_REVIEWED: 409, // the event is no longer open
   API_FLAG_ALREADY_DECIDED: 409, // the screening flag is no longer open
   API_BOOK_NOT_CLOSED: 409, // the book has not been closed at its cutoff yet
+  API_BOOK_CLOSED: 409, // the book's period is closed: CMIS must send the next period's book
+  API_BOOK_NOT_DUE: 409, // the book's period has not ended yet: it cannot be closed
   API_EXPORT_BLOCKED: 409, // open blocking flags: decide them, or export with an override and a note
   API_REVERIFY_NOT_POSSIBLE: 409, // no gateway/meter known for the point, or one is already pending
   API_TOKEN_EXPIRED: 410, // the enrolment token expired: issue a new one
