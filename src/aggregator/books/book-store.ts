@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { parseBookRow, type CmisBookRow } from '../cmis/book-row.js';
 import { BookError } from './errors.js';
+import type { StoredRowRecord } from './import-rows.js';
 
 /**
  * Read side of the books (and their one state change), shared by the cutoff job, the export, the HTTP
@@ -37,26 +38,8 @@ export interface BookSummary {
   readonly sourceSha256: string;
 }
 
-export interface BookRowView {
+export interface BookRowView extends Omit<StoredRowRecord, 'rowJson'> {
   readonly bookId: number;
-  readonly meteringPoint: string;
-  readonly bcs: string;
-  /** LOAI_CS: DDK (periodic) or THAO (the removed meter of a swap) … */
-  readonly readingType: string;
-  /** 1-based row number in the last imported file. */
-  readonly rowNo: number;
-  /** MA_GC */
-  readonly routePosition: string;
-  readonly meterId: string | null;
-  readonly meterSerial: string | null;
-  readonly customerCode: string | null;
-  readonly customerName: string | null;
-  /** HSN, exact decimal text. */
-  readonly multiplier: string;
-  /** CS_CU, exact decimal text. */
-  readonly oldIndex: string;
-  /** False when the last import no longer had this row. */
-  readonly present: boolean;
   /** Every column as CMIS sent it (canonical text), unknown ones included: what an export writes back. */
   readonly raw: Readonly<Record<string, string>>;
   /** The same row typed, ready for writeBookXml / writeBookCsv (computed on first access). */
@@ -227,11 +210,9 @@ function toSummary(b: BookDb): BookSummary {
   };
 }
 
-function toRowView(r: RowDb): BookRowView {
-  const raw = JSON.parse(r.row_json) as Record<string, string>;
-  let typed: CmisBookRow | undefined;
-  const view = {
-    bookId: r.book_id,
+/** A book_rows row as the importer compares it (also the columns of a BookRowView). */
+export function storedRowOf(r: RowDb): StoredRowRecord {
+  return {
     meteringPoint: r.metering_point,
     bcs: r.bcs,
     readingType: r.reading_type,
@@ -243,9 +224,16 @@ function toRowView(r: RowDb): BookRowView {
     customerName: r.customer_name,
     multiplier: r.multiplier,
     oldIndex: r.old_index,
+    rowJson: r.row_json,
     present: r.present === 1,
-    raw,
   };
+}
+
+function toRowView(r: RowDb): BookRowView {
+  const { rowJson, ...fields } = storedRowOf(r);
+  const raw = JSON.parse(rowJson) as Record<string, string>;
+  let typed: CmisBookRow | undefined;
+  const view = { bookId: r.book_id, ...fields, raw };
   // Typed on first use: validating costs ~0.2 ms a row, and most readers of a large book want only the columns.
   // Stored rows passed this same validation at import, so this gives back the row, extras included.
   return Object.defineProperty(view, 'row', {

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Clock } from '../../shared/clock.js';
 import { bookFileName, checksum, parseBookFileName, parseBookXml, type CmisBook } from '../cmis/book-file.js';
 import { cutoffInstant, periodEndInstant, readingDayOf, type Calendar, type ReadingDay } from '../calendar/reading-calendar.js';
-import type { RowDb } from './book-store.js';
+import { storedRowOf, type RowDb } from './book-store.js';
 import { BookError } from './errors.js';
 import { diffRows, rowRecords, type RowRecord, type StoredRowRecord } from './import-rows.js';
 
@@ -136,7 +136,7 @@ export function importBook(db: Database.Database, file: BookUpload, opts: Import
       );
     }
     if (stored.source_sha256 === sha) return { bookId: stored.id, ...base, outcome: 'unchanged', added: 0, changed: 0, removed: 0 };
-    const diff = diffRows(storedRows.all(stored.id).map(fromDb), records);
+    const diff = diffRows(storedRows.all(stored.id).map(storedRowOf), records);
     updateBook.run({ ...bookParams, id: stored.id });
     writeRows(stored.id, [...diff.inserts, ...diff.updates]);
     for (const r of diff.removals) markAbsent.run(stored.id, r.meteringPoint, r.bcs, r.readingType);
@@ -168,23 +168,6 @@ function sameAsStored(find: Database.Statement<[string, number, number, number],
   return { bookId: stored.id, ...named, outcome: 'unchanged', rows, added: 0, changed: 0, removed: 0 };
 }
 
-function fromDb(r: RowDb): StoredRowRecord {
-  return {
-    meteringPoint: r.metering_point,
-    bcs: r.bcs,
-    readingType: r.reading_type,
-    rowNo: r.row_no,
-    routePosition: r.route_position,
-    meterId: r.meter_id,
-    meterSerial: r.meter_serial,
-    customerCode: r.customer_code,
-    customerName: r.customer_name,
-    multiplier: r.multiplier,
-    oldIndex: r.old_index,
-    rowJson: r.row_json,
-    present: r.present === 1,
-  };
-}
 
 /** The importer the service hands to the folder scan and the HTTP route: the database, calendar and clock bound. */
 export function bookImporter(db: Database.Database, deps: { calendar: Calendar; clock: Pick<Clock, 'now'> }): (file: BookUpload) => ImportResult {

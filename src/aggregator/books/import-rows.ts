@@ -13,15 +13,19 @@ export const PERIODIC = 'DDK';
 export interface RowRecord {
   readonly meteringPoint: string;
   readonly bcs: string;
+  /** LOAI_CS: DDK (periodic) or THAO (the removed meter of a swap) … */
   readonly readingType: string;
   /** 1-based row number in the file. */
   readonly rowNo: number;
+  /** MA_GC */
   readonly routePosition: string;
   readonly meterId: string | null;
   readonly meterSerial: string | null;
   readonly customerCode: string | null;
   readonly customerName: string | null;
+  /** HSN, exact decimal text. */
   readonly multiplier: string;
+  /** CS_CU, exact decimal text. */
   readonly oldIndex: string;
   /** Every column of the row as CMIS text, CMIS order then unknown columns: what an export writes back. */
   readonly rowJson: string;

@@ -1,5 +1,6 @@
-import { schedule as cronSchedule, validate as cronValidate } from 'node-cron';
+import { validate as cronValidate } from 'node-cron';
 import { systemClock, type Clock } from '../../shared/clock.js';
+import { nodeCronTrigger, type Trigger } from '../../shared/cron.js';
 import { errorMessage } from '../../shared/errors.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
@@ -7,20 +8,9 @@ import { silentLog, type PollLog } from './log.js';
 export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck', 'digest', 'retention'] as const;
 export type CycleKind = (typeof CYCLE_KINDS)[number];
 
-/** What fires cycles: node-cron in service, a hand-driven fake in tests. */
-export interface Trigger {
-  every(expression: string, fire: () => void): { stop(): void };
-}
-
-/** node-cron with the utility's time zone: "0 0 1 * *" means 00:00 on the 1st in Vietnam, whatever the host's zone. */
-export function cronTrigger(timezone = 'Asia/Ho_Chi_Minh'): Trigger {
-  return {
-    every(expression, fire) {
-      const task = cronSchedule(expression, () => fire(), { timezone, name: `chiso ${expression}` });
-      return { stop: () => void task.destroy() };
-    },
-  };
-}
+/** What fires cycles: node-cron in service (`nodeCronTrigger`), a hand-driven fake in tests. */
+export type { Trigger };
+export const cronTrigger = nodeCronTrigger;
 
 export interface CycleDefinition {
   /** Cron expression (node-cron syntax, optional seconds field). */
