@@ -2,13 +2,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { EnrolResponseSchema, type EnrolRequest, type EnrolResponse } from '../aggregator/http/schemas.js';
 import { ConfigError } from '../config/errors.js';
 import { loadGatewayConfig } from '../config/load-gateway-config.js';
 import { ChisoError, errorMessage } from '../shared/errors.js';
 import { parseCommandArgs, UsageError, type Command } from '../shared/command-line.js';
-import { generateKeyPair, keyIdOf, loadPublicKey } from '../wire/keys.js';
-import { isValidGatewayId } from '../wire/topics.js';
+import { generateKeyPair, isValidGatewayId, isWireError, keyIdOf, loadPublicKey, parseEnrolResponse, type EnrolRequest, type EnrolResponse } from '../wire/index.js';
 
 /**
  * `chiso provision`: what a technician runs on a new gateway. It makes the gateway's key pair, enrols the
@@ -175,9 +173,18 @@ async function enrol(endpoint: URL, body: EnrolRequest, timeoutMs: number, doFet
     const advice = ADVICE[code];
     throw new ProvisionError(code, `the aggregator refused the enrolment (${apiCode}): ${message}${advice ? `; ${advice}` : ''}`, { context: { status: res.status } });
   }
-  const parsed = EnrolResponseSchema.safeParse(json);
-  if (!parsed.success) throw new ProvisionError('PROVISION_BAD_RESPONSE', `${endpoint.href} answered without the enrolment fields (${parsed.error.issues[0]?.path.join('.')})`);
-  return parsed.data;
+  // The answer is checked with the wire's schema, the one the aggregator builds it from: a wrong URL (another
+  // service answering JSON) or a mismatched aggregator version is named by its first wrong field.
+  try {
+    return parseEnrolResponse(json);
+  } catch (e) {
+    if (!isWireError(e)) throw e;
+    const field = String(e.context.path ?? '(root)');
+    throw new ProvisionError('PROVISION_BAD_RESPONSE', `${endpoint.href} answered ${res.status} but not with a chiso enrolment answer: ${e.message.replace(/^enrolment answer: /, '')}; is this the aggregator's HTTP API, and of a matching version?`, {
+      cause: e,
+      context: { status: res.status, field },
+    });
+  }
 }
 
 type Template = { file: string; doc: ReturnType<typeof parseDocument> };

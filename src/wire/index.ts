@@ -31,3 +31,4 @@ export * from './events.js';
 export * from './status.js';
 export * from './ack.js';
 export * from './commands.js';
+export * from './enrolment.js';

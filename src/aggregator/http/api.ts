@@ -9,15 +9,8 @@ import { ApiError, type ApiErrorCode } from './errors.js';
 import { readJsonBody, sendError, sendJson, validated } from './json.js';
 import type { OperatorData } from './operator-data.js';
 import { matchRoute, notFound, type Route } from './router.js';
-import {
-  EnrolRequestSchema,
-  EventsQuerySchema,
-  IssueTokenRequestSchema,
-  ReadsQuerySchema,
-  ReviewRequestSchema,
-  type EnrolResponse,
-  type IssuedTokenBody,
-} from './schemas.js';
+import { EnrolRequestSchema, type EnrolResponse } from '../../wire/index.js';
+import { EventsQuerySchema, IssueTokenRequestSchema, ReadsQuerySchema, ReviewRequestSchema, type IssuedTokenBody } from './schemas.js';
 
 export interface HttpApiDeps {
   data: OperatorData;

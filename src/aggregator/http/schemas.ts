@@ -1,38 +1,14 @@
 import { z } from 'zod';
-import { isValidGatewayId } from '../../wire/index.js';
+import { EnrolRequestSchema } from '../../wire/index.js';
 
 /**
- * Request and answer bodies of the HTTP API. The enrolment pair is also what `chiso provision` sends and
- * checks on the gateway side, so both ends validate the same shapes.
+ * Request and answer bodies of the HTTP API. The enrolment pair (`POST /api/enrol`) crosses between the
+ * two services, so it lives in src/wire (enrolment.ts) and is re-exported here for the API's users.
  */
+export { EnrolRequestSchema, EnrolResponseSchema, type EnrolRequest, type EnrolResponse } from '../../wire/index.js';
 
-const GATEWAY_ID_TEXT = 'a gateway id: 1 to 64 letters, digits, _ or -, starting with a letter or digit';
-export const gatewayIdField = z.string({ error: GATEWAY_ID_TEXT }).refine(isValidGatewayId, { error: GATEWAY_ID_TEXT });
-
-export const EnrolRequestSchema = z.object({
-  token: z.string({ error: 'the enrolment token' }).min(1, { error: 'the enrolment token' }).max(256),
-  gatewayId: gatewayIdField,
-  publicKeyPem: z
-    .string({ error: 'the gateway public key (SPKI PEM)' })
-    .max(4096, { error: 'a public key PEM of at most 4096 characters' })
-    .regex(/-----BEGIN PUBLIC KEY-----/, { error: 'the gateway public key (SPKI PEM, "-----BEGIN PUBLIC KEY-----")' }),
-});
-export type EnrolRequest = z.infer<typeof EnrolRequestSchema>;
-
-/** What a gateway receives once: its MQTT login (the password is never shown again) and the aggregator's key. */
-export const EnrolResponseSchema = z.object({
-  gatewayId: z.string(),
-  keyId: z.string(),
-  mqtt: z.object({
-    url: z.string(),
-    username: z.string(),
-    password: z.string().min(1),
-    clientId: z.string(),
-    topicRoot: z.string(),
-  }),
-  aggregator: z.object({ name: z.string(), publicKeyPem: z.string(), keyId: z.string() }),
-});
-export type EnrolResponse = z.infer<typeof EnrolResponseSchema>;
+/** The wire's gateway id rule with a message a person can act on (shared with the enrolment request). */
+export const gatewayIdField = EnrolRequestSchema.shape.gatewayId;
 
 export const IssueTokenRequestSchema = z.object({
   gatewayId: gatewayIdField,

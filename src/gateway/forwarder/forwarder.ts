@@ -89,6 +89,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     clientId: options.mqtt.clientId ?? options.gatewayId,
     username: options.mqtt.username,
     password: options.mqtt.password,
+    ca: options.mqtt.ca,
     keepaliveSeconds: options.mqtt.keepaliveSeconds ?? 30,
     connectTimeoutMs: options.mqtt.connectTimeoutMs ?? 10_000,
     reconnect: { initialMs: options.mqtt.reconnectInitialMs ?? 1_000, maxMs: options.mqtt.reconnectMaxMs ?? 60_000 },

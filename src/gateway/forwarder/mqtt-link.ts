@@ -9,6 +9,8 @@ export interface LinkOptions {
   readonly clientId: string;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** PEM CA certificate(s) for a TLS url; replaces the public CAs (see ForwarderMqttOptions.ca). */
+  readonly ca?: string | undefined;
   readonly keepaliveSeconds: number;
   readonly connectTimeoutMs: number;
   /** Built afresh before every connect, so the will's `at` is that connect's time. */
@@ -59,6 +61,9 @@ export class MqttLink {
       will: this.#will(),
       ...(o.username === undefined ? {} : { username: o.username }),
       ...(o.password === undefined ? {} : { password: o.password }),
+      // mqtt.js hands these to tls.connect for mqtts/wss; verification stays on whatever the CA (never off).
+      ...(o.ca === undefined ? {} : { ca: o.ca }),
+      rejectUnauthorized: true,
     };
     const client = connect(o.url, options);
     this.#client = client;

@@ -41,6 +41,12 @@ export interface ForwarderMqttOptions {
   /** Stable across restarts (the persistent session lives under it); default `chiso-gw-{gatewayId}`. */
   readonly clientId?: string;
   readonly topicRoot?: string;
+  /**
+   * PEM text of the CA certificate(s) to trust for `mqtts://` / `wss://`, for an aggregator whose broker
+   * certificate comes from a private CA. It replaces Node's list of public CAs for this connection (the
+   * gateway then trusts only the utility's CA). Absent: the public CAs.
+   */
+  readonly ca?: string;
   readonly keepaliveSeconds?: number;
   readonly connectTimeoutMs?: number;
   readonly reconnectInitialMs?: number;
