@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeCommandResponse,
   encodeCommandResponse,
   openSignedCommand,
+  ReadNowResultSchema,
+  readNowPointers,
   signCommand,
   type Command,
   type CommandMessageInput,
@@ -112,5 +115,49 @@ describe('command responses', () => {
     const id = randomUUID();
     expect(failure(() => encodeCommandResponse({ v: 1, id, gatewayId: 'GW1', ok: false })).context.path).toBe('error');
     expect(failure(() => encodeCommandResponse({ v: 1, id, gatewayId: 'GW1', ok: true, error: { code: 'X', message: '' } })).context.path).toBe('error');
+  });
+});
+
+describe('read-now result', () => {
+  const readId = 'GW1|MTR-20452|1.0.1.8.0.255|register|2024-07-31T03:00:05.000Z';
+  const answer = {
+    meterId: 'MTR-20452',
+    meterTime: '2024-07-31T03:00:05.000Z',
+    registers: [{ obis: '1.0.1.8.0.255', bcs: 'KT', value: '12345.6', unit: 'kWh' }],
+    readIds: [readId],
+  };
+
+  it('accepts the answer with its read ids, and the older answer without them', () => {
+    expect(ReadNowResultSchema.parse(answer)).toEqual(answer);
+    const { readIds: _, ...older } = answer;
+    expect(ReadNowResultSchema.parse(older)).toEqual(older);
+    expect(ReadNowResultSchema.parse({ ...older, meterTime: null }).meterTime).toBeNull();
+    // It travels as a command response's result.
+    const bytes = encodeCommandResponse({ v: 1, id: randomUUID(), gatewayId: 'GW1', ok: true, result: answer });
+    expect(ReadNowResultSchema.parse(decodeCommandResponse(bytes).result)).toEqual(answer);
+  });
+
+  it('refuses read ids that are not strings, empty or too long, and a value that is not exact decimal text', () => {
+    for (const readIds of [[42], [''], ['x'.repeat(257)], 'one']) {
+      const r = ReadNowResultSchema.safeParse({ ...answer, readIds });
+      expect(r.success, JSON.stringify(readIds)).toBe(false);
+      expect(r.error!.issues[0]!.path[0]).toBe('readIds');
+    }
+    expect(ReadNowResultSchema.safeParse({ ...answer, registers: [{ ...answer.registers[0], value: 12345.6 }] }).success).toBe(false);
+  });
+
+  it('readNowPointers takes each pointer only when well formed, whatever the rest of the answer is', () => {
+    expect(readNowPointers(answer)).toEqual({ readIds: [readId], meterTime: answer.meterTime });
+    expect(readNowPointers({ meterId: 'M', meterTime: answer.meterTime })).toEqual({ meterTime: answer.meterTime });
+    expect(readNowPointers({ readIds: [readId], meterTime: null, extra: true })).toEqual({ readIds: [readId] });
+    expect(readNowPointers({ readIds: [readId, 7], meterTime: 'yesterday' })).toEqual({});
+    for (const nothing of [undefined, null, 'x', [readId], 3]) expect(readNowPointers(nothing)).toEqual({});
+  });
+
+  it("the README's command-response example is a read-now answer with its read ids", () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    const json = /<!-- example: command-response -->\s*```json\n([\s\S]*?)```/.exec(readme)?.[1] ?? 'null';
+    const result = ReadNowResultSchema.parse((JSON.parse(json) as { result: unknown }).result);
+    expect(result.readIds).toHaveLength(result.registers.length);
   });
 });

@@ -5,6 +5,7 @@ import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope, type Sign
 import { WireError } from './errors.js';
 import {
   CmisCodeSchema,
+  DecimalString,
   GatewayIdSchema,
   IsoDateTime,
   JsonValue,
@@ -13,6 +14,7 @@ import {
   ObisSchema,
   PeriodSchema,
 } from './primitives.js';
+import { BCS_CODES, READ_UNITS } from './reads.js';
 
 /**
  * `…/cmd`, aggregator → gateway, signed with the aggregator's Ed25519 key in the same envelope as reads
@@ -32,6 +34,38 @@ export const ReadNowCommandSchema = z.object({
   /** phúc tra: an independent re-verification; the reads come back flagged `reread`. */
   purpose: z.enum(['phuc-tra', 'on-demand', 'swap-check']),
 });
+
+/** A read id (the idempotency key of a read, see makeReadId in reads.ts) as an answer names it. */
+const ReadIdSchema = z.string().min(1).max(256);
+
+/**
+ * The `result` of an ok `read-now` response. The values are for people only (the response is unsigned);
+ * the reads themselves travel signed on the `reads` stream, flagged `reread`, and `readIds` names exactly
+ * those reads (one per register) so central waits for them and nothing else. `readIds` was added after the
+ * first gateways shipped: an answer without it is still valid, and central then derives the read id from
+ * `meterTime` (null when the meter gave no usable time).
+ */
+export const ReadNowResultSchema = z.object({
+  meterId: MeterIdSchema,
+  meterTime: IsoDateTime.nullable(),
+  registers: z
+    .array(z.object({ obis: ObisSchema, bcs: z.enum(BCS_CODES).nullable(), value: DecimalString, unit: z.enum(READ_UNITS).nullable() }))
+    .max(256),
+  readIds: z.array(ReadIdSchema).max(256).optional(),
+});
+export type ReadNowResult = z.output<typeof ReadNowResultSchema>;
+
+/**
+ * What central needs from a `read-now` answer to find its reads: `readIds` and `meterTime`, each taken only
+ * when well formed, whatever else the answer holds (an older gateway, or one that adds fields). Never throws.
+ */
+export function readNowPointers(result: unknown): { readIds?: string[]; meterTime?: string } {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return {};
+  const r = result as Record<string, unknown>;
+  const ids = z.array(ReadIdSchema).max(256).safeParse(r['readIds']);
+  const time = IsoDateTime.safeParse(r['meterTime']);
+  return { ...(ids.success ? { readIds: ids.data } : {}), ...(time.success ? { meterTime: time.data } : {}) };
+}
 
 export const RereadBookCommandSchema = z.object({
   type: z.literal('reread-book'),

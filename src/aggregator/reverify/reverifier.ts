@@ -2,7 +2,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../shared/errors.js';
-import { DEFAULT_TOPIC_ROOT, gatewayTopic, makeReadId, MAX_COMMAND_LIFETIME_MS, signCommand, type CommandResponse } from '../../wire/index.js';
+import { DEFAULT_TOPIC_ROOT, gatewayTopic, makeReadId, MAX_COMMAND_LIFETIME_MS, readNowPointers, signCommand, type CommandResponse } from '../../wire/index.js';
 import { compareReads, DEFAULT_MAX_KWH_PER_HOUR, type ReadToCompare } from './compare.js';
 import { ReverifyError } from './errors.js';
 import { reverifyQueries, type ReverificationRow, type ReverifyQueries, type StoredRead } from './queries.js';
@@ -275,34 +275,35 @@ export class Reverifier {
   }
 
   /**
-   * The signed read that answers the command, in order of certainty: the read ids the response names; the
-   * read id that follows from the meter time it reports (makeReadId); a read flagged `reread` stored since
-   * the request (the wire contract for phúc tra reads); only when the gateway answered ok without naming
-   * its read, the first read of the register stored since the request that is newer than the stored one.
+   * The signed read that answers the command, in order of certainty: the read ids the response names (the
+   * reads the gateway stored for this command: only those are waited for); for a gateway that does not
+   * name them, the read id that follows from the meter time it reports (makeReadId); a read flagged
+   * `reread` stored since the request (the wire contract for phúc tra reads); only when the gateway
+   * answered ok without naming its read, the first read of the register stored since the request that is
+   * newer than the stored one.
    */
   #findNewRead(row: ReverificationRow): StoredRead | undefined {
     const detail = parseDetail(row.detail);
     const obis = (detail.storedRead as { obis?: string } | undefined)?.obis ?? TOTAL_IMPORT;
-    const result = (detail.response as { result?: unknown } | undefined)?.result;
+    const answered = (detail.response as { result?: unknown } | undefined)?.result;
     const ofRegister = (r: StoredRead | undefined) => (r !== undefined && r.meter_id === row.meter_id && r.obis === obis ? r : undefined);
-    let pointed = false;
-    if (typeof result === 'object' && result !== null) {
-      const res = result as { readIds?: unknown; meterTime?: unknown };
-      pointed = Array.isArray(res.readIds) || typeof res.meterTime === 'string';
-      if (Array.isArray(res.readIds)) {
-        for (const id of res.readIds) {
-          const r = typeof id === 'string' ? ofRegister(this.#sql.readById.get(id)) : undefined;
-          if (r !== undefined) return r;
-        }
+    const { readIds, meterTime } = readNowPointers(answered);
+    if (readIds !== undefined && readIds.length > 0) {
+      // Exactly these reads: a scheduled read or another reread of the register stored meanwhile is not the answer.
+      for (const id of readIds) {
+        const r = ofRegister(this.#sql.readById.get(id));
+        if (r !== undefined) return r;
       }
-      if (typeof res.meterTime === 'string' && !Number.isNaN(Date.parse(res.meterTime))) {
-        try {
-          const id = makeReadId({ gatewayId: row.gateway_id, meterId: row.meter_id, obis, kind: 'register', meterTime: res.meterTime });
-          const r = ofRegister(this.#sql.readById.get(id));
-          if (r !== undefined) return r;
-        } catch {
-          // Not a time the read id rule accepts: fall through to the table.
-        }
+      return undefined;
+    }
+    const pointed = readIds !== undefined || meterTime !== undefined;
+    if (meterTime !== undefined) {
+      try {
+        const id = makeReadId({ gatewayId: row.gateway_id, meterId: row.meter_id, obis, kind: 'register', meterTime });
+        const r = ofRegister(this.#sql.readById.get(id));
+        if (r !== undefined) return r;
+      } catch {
+        // Not a time the read id rule accepts: fall through to the table.
       }
     }
     const since = this.#sql.readsSince.all(row.metering_point, row.meter_id, obis, row.requested_at);

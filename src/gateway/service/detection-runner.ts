@@ -100,7 +100,8 @@ export class DetectionRunner {
         if (!meter) continue;
         const meterTime = r.meterTime ?? r.receivedAt;
         const history = meter.registers.flatMap((reg) => this.history.lastReads(meter.id, reg.obis, HISTORY_DEPTH));
-        const detected = detectAnomalies({ meter, read: r, history, state: this.anomalies(meter.id), thresholds: this.thresholds });
+        const recentPolls = cycle.states[meter.id]?.recentPolls;
+        const detected = detectAnomalies({ meter, read: r, history, state: this.anomalies(meter.id), thresholds: this.thresholds, ...(recentPolls === undefined ? {} : { recentPolls }) });
         this.history.record(...r.registers.map((reg) => ({ meterId: meter.id, register: reg.obis, value: reg.value, unit: reg.unit, meterTime, receivedAt: r.receivedAt })));
         this.history.setState(meter.id, 'anomalies', JSON.stringify(detected.state), now);
         events.push(...detected.events);

@@ -8,6 +8,7 @@ export type GatewayErrorCode =
   | 'GATEWAY_UNKNOWN_METER' // a command names a meter this gateway does not serve
   | 'GATEWAY_CLOCK_JUMP_REFUSED' // a clock correction larger than the limits: a person must look first
   | 'GATEWAY_CLOCK_SYNC_FAILED' // the meter could not be read or set
+  | 'GATEWAY_READ_NOT_STORED' // a read-now read the meter but the outbox refused its reads (disk full, corrupt)
   | 'GATEWAY_RELOAD_REFUSED'; // the new config file is bad, or changes what only a restart may change
 
 export class GatewayError extends ChisoError<GatewayErrorCode> {

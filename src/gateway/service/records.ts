@@ -56,15 +56,17 @@ function record(
 
 /**
  * One successful poll → one wire record per register. The meter's clock stamps the read unless it is
- * invalid, in which case the gateway's receive time does and the record says so.
+ * invalid, in which case the gateway's receive time does and the record says so. `reread`: the read was
+ * asked for by central (read-now), and the record says so too (src/wire/README.md, commands).
  */
-export function registerRecords(gatewayId: string, meter: MeterDefinition, read: MeterReadSuccess, clockDriftSeconds: number): ReadRecord[] {
+export function registerRecords(gatewayId: string, meter: MeterDefinition, read: MeterReadSuccess, clockDriftSeconds: number, options: { reread?: boolean } = {}): ReadRecord[] {
   const clockOk = read.meterTime !== undefined && !read.clockInvalid;
   const meterTime = clockOk ? read.meterTime! : read.receivedAt;
   const quality: QualityFlag[] = [];
   if (!clockOk) quality.push('clock-invalid');
   else if (read.clockOffsetSeconds !== undefined && Math.abs(read.clockOffsetSeconds) > clockDriftSeconds) quality.push('clock-drift');
   if (quality.length === 0) quality.push('ok');
+  if (options.reread) quality.push('reread');
   const period = monthPeriodOf(meterTime);
   return read.registers.map((r) => record(gatewayId, meter, r, meterTime, read.receivedAt, 'register', quality, period));
 }

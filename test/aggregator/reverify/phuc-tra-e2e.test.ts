@@ -9,6 +9,7 @@ import { buildReverifyService, type Reverification, type ReverifyService } from 
 import { centralQueries } from '../../../src/aggregator/service/index.js';
 import { parseGatewayConfig } from '../../../src/config/load-gateway-config.js';
 import { buildGateway, type Gateway } from '../../../src/gateway/service/gateway.js';
+import { ReadNowResultSchema } from '../../../src/wire/commands.js';
 import { generateKeyPair, loadPrivateKey } from '../../../src/wire/keys.js';
 import { count, INTERNAL, silent, startAggregator, waitFor, type Harness } from '../ingest/harness.js';
 import { tempDir } from '../../store/temp-dir.js';
@@ -130,6 +131,19 @@ metrics: false
     const stored = aggregator.db.store.db.prepare('SELECT value, batch_id FROM reads WHERE read_id = ?').get(row.newReadId) as { value: string; batch_id: number };
     expect(stored.value).toBe(row.newValue);
     expect(count(aggregator.db, 'signed_batches', `id = ${stored.batch_id}`)).toBe(1);
+    // The gateway's answer names its reads by read id: every one of them arrived signed, flagged reread, and
+    // the verdict's read is one of them.
+    const answer = ReadNowResultSchema.parse((row.detail as { response: { result: unknown } }).response.result);
+    expect(answer.readIds).toHaveLength(answer.registers.length);
+    expect(answer.readIds).toContain(row.newReadId);
+    const byId = aggregator.db.store.db.prepare('SELECT meter_id, obis, value, quality, batch_id FROM reads WHERE read_id = ?');
+    await waitFor(() => answer.readIds!.every((id) => byId.get(id) !== undefined), 'every read the answer names, centrally', 15_000);
+    for (const [i, id] of answer.readIds!.entries()) {
+      const read = byId.get(id) as { meter_id: string; obis: string; value: string; quality: string; batch_id: number };
+      expect(read).toMatchObject({ meter_id: 'CT4', obis: answer.registers[i]!.obis, value: answer.registers[i]!.value });
+      // The simulated meter's clock is far from the gateway's here, so 'clock-drift' may come with it.
+      expect(read.quality.split(',')).toContain('reread');
+    }
     // A second request now: one pending at a time is over, this one is allowed.
     const list = (await (await fetch(`http://127.0.0.1:${http.port}/api/reverifications?meteringPoint=${POINT}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { reverifications: Reverification[] };
     expect(list.reverifications.map((r) => [r.id, r.verdict])).toEqual([[row.id, 'advanced']]);

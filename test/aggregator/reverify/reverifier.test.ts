@@ -90,6 +90,24 @@ describe('Reverifier (real SQLite, recorded publishes)', () => {
     await expect(rv.request({ meteringPoint: POINT }, T0 + 100_000)).resolves.toMatchObject({ state: 'sent' });
   });
 
+  it('waits for exactly the read ids the response names: not another reread of the register, not the meterTime read id', async () => {
+    const row = await rv.request({ meteringPoint: POINT }, T0);
+    // The meter's clock was invalid: the gateway stamped its read with the receive time, so the read id does
+    // not follow from the meterTime the answer shows.
+    const meterTime = new Date(T0 + 60_000).toISOString();
+    const named = `${GW}|M1|1.0.1.8.0.255|register|${new Date(T0 + 75_000).toISOString()}`;
+    const result = { meterId: 'M1', meterTime, registers: [{ obis: '1.0.1.8.0.255', bcs: 'KT', value: '12346.5', unit: 'kWh' }], readIds: [named] };
+    expect(rv.handleResponse(GW, okResponse(row.commandId, result), T0 + 80_000)).toMatchObject({ state: 'answered', verdict: null });
+    // Meanwhile another reread of the register (an operator's on-demand read-now), and a read at the answer's meterTime.
+    insertRead(db, { gatewayId: GW, meterId: 'M1', point: POINT, value: '12000', meterTimeMs: T0 + 70_000, storedAt: T0 + 81_000, quality: 'ok,reread' });
+    insertRead(db, { gatewayId: GW, meterId: 'M1', point: POINT, value: '12001', meterTimeMs: T0 + 60_000, storedAt: T0 + 82_000 });
+    expect(rv.check(T0 + 83_000)).toEqual([]);
+    expect(insertRead(db, { gatewayId: GW, meterId: 'M1', point: POINT, value: '12346.5', meterTimeMs: T0 + 75_000, storedAt: T0 + 90_000, quality: 'clock-invalid,reread' })).toBe(named);
+    const [settled] = rv.onReadsStored([{ meterId: 'M1' }], T0 + 91_000);
+    expect(settled).toMatchObject({ state: 'answered', verdict: 'advanced', newReadId: named, newValue: '12346.5' });
+    expect(settled!.detail).toMatchObject({ response: { result: { readIds: [named] } } });
+  });
+
   it('takes a read that arrived before the response when it is flagged reread, and finds a mismatch', async () => {
     const row = await rv.request({ meteringPoint: POINT }, T0);
     insertRead(db, { gatewayId: GW, meterId: 'M1', point: POINT, value: '12001', meterTimeMs: T0 + 60_000, storedAt: T0 + 61_000, quality: 'ok,reread' });

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
+import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, loadPrivateKey } from '../../../src/wire/index.js';
+import { gatewayTopic, generateKeyPair, loadPrivateKey, makeReadId, openSignedBatch, ReadNowResultSchema, type ReadRecord } from '../../../src/wire/index.js';
 import { waitFor } from '../forwarder/broker.js';
-import { startRig, type ServiceRig } from './service-fixture.js';
+import { GATEWAY_ID, startRig, type ServiceRig } from './service-fixture.js';
 
 /** Commands from central through the whole service: verified by the forwarder, executed by the gateway. */
 describe('gateway service commands', () => {
@@ -48,6 +49,60 @@ describe('gateway service commands', () => {
     expect(big.error!.message).toMatch(/meter CT2: clock is 3\d{3}(\.\d)? s off, over the limit of 120 s/);
     // Not touched: still an hour ahead.
     expect(skew(1)).toBeGreaterThan(3_590_000);
+  }, 60_000);
+
+  it('read-now stores the reads flagged reread, they arrive signed, and the answer names them by read id', async () => {
+    // A second subscriber beside the stand-in aggregator: the signed batches themselves, verified.
+    const signed = new Map<string, ReadRecord>();
+    const spy = await connectAsync(rig.broker.url, { clientId: 'reads-spy', reconnectPeriod: 0 });
+    spy.on('message', (_topic, payload) => {
+      const { batch } = openSignedBatch(payload, rig.aggregator.ring.lookup, { gatewayId: GATEWAY_ID });
+      for (const r of batch.reads) signed.set(r.readId, r);
+    });
+    await spy.subscribeAsync(gatewayTopic(GATEWAY_ID, 'reads'), { qos: 1 });
+    try {
+      const answer = await rig.send({ type: 'read-now', meterId: 'CT1', registers: ['1.0.1.8.0.255'], purpose: 'phuc-tra' });
+      expect(answer).toMatchObject({ ok: true });
+      const result = ReadNowResultSchema.parse(answer.result);
+      expect(result.meterId).toBe('CT1');
+      expect(result.registers.map((r) => r.obis)).toEqual(['1.0.1.8.0.255', '1.0.1.8.1.255']);
+      expect(result.readIds).toHaveLength(2);
+      await waitFor(() => result.readIds!.every((id) => signed.has(id) && rig.aggregator.stored.has(id)), 'the read-now reads, signed and acked', 20_000);
+      for (const [i, id] of result.readIds!.entries()) {
+        const read = signed.get(id)!;
+        expect(read).toMatchObject({ meterId: 'CT1', kind: 'register', obis: result.registers[i]!.obis, value: result.registers[i]!.value, meterTime: result.meterTime });
+        expect(read.quality).toEqual(['ok', 'reread']);
+        expect(id).toBe(makeReadId({ gatewayId: GATEWAY_ID, meterId: 'CT1', obis: read.obis, kind: 'register', meterTime: read.meterTime }));
+      }
+    } finally {
+      await spy.endAsync();
+    }
+
+    const unknown = await rig.send({ type: 'read-now', meterId: 'CT9', purpose: 'on-demand' });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'GATEWAY_UNKNOWN_METER', message: expect.stringContaining('meter CT9 is not configured') } });
+  }, 60_000);
+
+  it('read-now answers an error, not read ids, when its reads cannot be stored', async () => {
+    const reads = rig.stores[0]!;
+    const lastSeq = () => (reads.db.prepare('SELECT last_seq FROM outbox_state WHERE id = 1').get() as { last_seq: number }).last_seq;
+    const before = lastSeq();
+    // Only the outbox refuses (the rest of the database stays writable): the append fails as on a full disk.
+    reads.db.exec("CREATE TEMP TRIGGER refuse_outbox BEFORE INSERT ON main.outbox BEGIN SELECT RAISE(ABORT, 'no space in the test'); END");
+    try {
+      const answer = await rig.send({ type: 'read-now', meterId: 'CT1', purpose: 'on-demand' });
+      expect(answer).toMatchObject({ ok: false, error: { code: 'GATEWAY_READ_NOT_STORED', message: expect.stringContaining('meter CT1 was read but its reads could not be stored') } });
+      expect(answer.error!.message).toContain('no space in the test');
+      expect(answer.result).toBeUndefined();
+    } finally {
+      reads.db.exec('DROP TRIGGER temp.refuse_outbox');
+    }
+    // Not one read of it went into the reads outbox.
+    expect(lastSeq()).toBe(before);
+    // Writable again: the next read-now answers its read ids.
+    const again = await rig.send({ type: 'read-now', meterId: 'CT1', purpose: 'on-demand' });
+    expect(ReadNowResultSchema.parse(again.result).readIds).toHaveLength(2);
+    // Everything acked before the next test, which compares backlogs across a reload.
+    await waitFor(() => rig.gateway.status().backlog.count === 0, 'the outbox acked', 20_000);
   }, 60_000);
 
   it('refuses a bad config file with every problem listed and keeps the running one; a good one replaces the meters', async () => {
