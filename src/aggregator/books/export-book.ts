@@ -20,8 +20,12 @@ import { BookError } from './errors.js';
  * - estimated (tạm tính): the same, plus an extra column `TAM_TINH` = 1 on that row only. CMIS has no
  *   status code for an estimate (TTR is about the meter), so the mark is a column of its own; the status
  *   follows the normal rules ('' or Q when the estimate wrapped the register).
- * - field-read and needs-review: CS_MOI and SL_MOI left empty, the rest as imported: the point is read in
- *   the field or corrected in CMIS (needs-review reaches here only through an override).
+ * - needs-review (reaches here only through an override): CS_MOI the index the meter showed, NGAY_MOI, and
+ *   an extra column `CAN_KIEM_TRA` = 1; TTR_MOI and SL_MOI left empty. The index is what the meter really
+ *   shows and CMIS needs it to correct the point, but no status explains its fall, so no consumption is
+ *   computed: CMIS refuses a lower index without a status, and the point is billed only once someone there
+ *   sets one (a swap, a rollover, tamper).
+ * - field-read: CS_MOI and SL_MOI left empty, the rest as imported: the point is read in the field.
  * - THAO rows and anything else: passed through as imported.
  * The writer orders rows by route (compareBookRows); we hand them over in file order.
  *
@@ -47,6 +51,8 @@ export interface ExportResult {
 }
 
 export const ESTIMATE_COLUMN = 'TAM_TINH';
+/** The mark of a needs-review row exported under an override: the index is the meter's, the status missing. */
+export const REVIEW_COLUMN = 'CAN_KIEM_TRA';
 
 /** The rows to write, in file order, with the closings filled in (pure). */
 export function exportRows(rows: readonly BookRowView[], closings: readonly ClosingRecord[], readDate: string): CmisBookRow[] {
@@ -56,7 +62,10 @@ export function exportRows(rows: readonly BookRowView[], closings: readonly Clos
     .map((r) => {
       const c = r.readingType === 'DDK' ? byKey.get(`${r.meteringPoint}\u0000${r.bcs}`) : undefined;
       if (c === undefined) return r.row;
-      if (c.outcome === 'field-read' || c.outcome === 'needs-review') return { ...r.row, CS_MOI: '', SL_MOI: '' };
+      if (c.outcome === 'field-read') return { ...r.row, CS_MOI: '', SL_MOI: '' };
+      if (c.outcome === 'needs-review') {
+        return { ...r.row, CS_MOI: c.newIndex ?? '', TTR_MOI: '', SL_MOI: '', NGAY_MOI: `${readDate}T00:00:00`, extra: { ...(r.row.extra ?? {}), [REVIEW_COLUMN]: '1' } };
+      }
       const swap = c.detail.swap as { newMeterConsumption: string; removedConsumption: string } | undefined;
       const filled: CmisBookRow = {
         ...r.row,
@@ -87,9 +96,17 @@ export function exportCells(rows: readonly BookRowView[], closings: readonly Clo
       const c = r.readingType === 'DDK' ? byKey.get(`${r.meteringPoint}\u0000${r.bcs}`) : undefined;
       if (c === undefined) return r.raw;
       const cells = cellsOf(r);
-      if (c.outcome === 'field-read' || c.outcome === 'needs-review') {
+      if (c.outcome === 'field-read') {
         cells['CS_MOI'] = '';
         cells['SL_MOI'] = '';
+        return cells;
+      }
+      if (c.outcome === 'needs-review') {
+        cells['CS_MOI'] = c.newIndex ?? '';
+        cells['TTR_MOI'] = '';
+        cells['SL_MOI'] = '';
+        cells['NGAY_MOI'] = readAt;
+        cells[REVIEW_COLUMN] = '1';
         return cells;
       }
       const swap = c.detail.swap as { newMeterConsumption: string; removedConsumption: string } | undefined;

@@ -15,8 +15,11 @@ const NAME_KEY = 'chiso.operatorName';
 /** Sections without forms are refreshed on their own; the others when the operator asks (a note being typed is not wiped). */
 const AUTO_REFRESH_MS = 60_000;
 
-const books = booksSection();
-const sections = [gatewaysSection(), offlineSection(), anomaliesSection(), flagsSection(() => books.reload(), () => books.codes()), books, reverifySection()];
+// Deciding a flag changes its book's counts; closing a book raises flags and exporting may change them:
+// each section reloads the other, so the operator never acts on a stale list.
+const books = booksSection(() => flags.reload());
+const flags = flagsSection(() => books.reload(), () => books.codes());
+const sections = [gatewaysSection(), offlineSection(), anomaliesSection(), flags, books, reverifySection()];
 const [gateways, offline] = sections;
 let timer;
 
@@ -45,6 +48,9 @@ function showSignedIn(signedIn) {
 
 async function refreshAll() {
   await Promise.all(sections.map((s) => s.reload()));
+  // A flag names its book by the code from the books list: when the flags came in first they showed the
+  // book's id; drawn again now that both are in (no API call).
+  flags.draw();
 }
 
 whenUnauthorized((failure) => {

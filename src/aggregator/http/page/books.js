@@ -24,12 +24,14 @@ function progressCell(p) {
   const figures = h(
     'dl',
     { class: 'figures' },
-    PARTS.map((part) => [h('dt', { class: part }, t(`books.${part}`)), h('dd', { dataset: { part } }, String(p?.[part] ?? 0))]),
+    // flatMap: h() flattens its children one level only, and each figure is a <dt>/<dd> pair.
+    PARTS.flatMap((part) => [h('dt', { class: part }, t(`books.${part}`)), h('dd', { dataset: { part } }, String(p?.[part] ?? 0))]),
   );
   return h('td', { class: 'progress' }, bar, figures, h('span', { class: 'muted' }, t('books.rows', { n: rows })));
 }
 
-export function booksSection() {
+/** `onChanged`: called after a close or an export (the flags section reloads: a close raises flags). */
+export function booksSection(onChanged) {
   /** Per book id: the open panel under its row (exports list, export override, close confirmation). */
   const panels = new Map();
 
@@ -67,7 +69,8 @@ export function booksSection() {
     const actions = h('td', { class: 'actions' });
     if (b.state === 'open') actions.append(h('button', { type: 'button', class: 'close', onclick: () => open(b.id, closePanel) }, t('books.close')));
     if (b.state !== 'open') actions.append(h('button', { type: 'button', class: 'export', onclick: (ev) => act(ev.currentTarget, () => exportBook(b)) }, t('books.export')));
-    actions.append(h('button', { type: 'button', class: 'exports', onclick: () => (panels.has(b.id) ? open(b.id) : showExports(b)) }, t('books.exports')));
+    // Toggles the exports list; with another panel open (a refused export's override form) it shows the list.
+    actions.append(h('button', { type: 'button', class: 'exports', onclick: () => (panels.get(b.id)?.kind === 'exports' ? open(b.id) : showExports(b)) }, t('books.exports')));
     return h(
       'tr',
       { dataset: { book: b.id, code: b.code, state: b.state } },
@@ -96,7 +99,7 @@ export function booksSection() {
               await api('POST', `/api/books/${b.id}/close`, {});
               notify(t('books.closed', { code: b.code }));
               panels.delete(b.id);
-              await s.reload();
+              await Promise.all([s.reload(), onChanged?.()]);
             }),
         },
         t('books.close'),
@@ -110,7 +113,7 @@ export function booksSection() {
       const answer = await api('POST', `/api/books/${b.id}/export`, { ...(override ?? {}), ...by() });
       notify(t('books.exported', { code: b.code, version: answer.export?.version ?? answer.version ?? '' }));
       panels.delete(b.id);
-      await s.reload();
+      await Promise.all([s.reload(), onChanged?.()]);
     } catch (e) {
       if (!(e instanceof ApiFailure && e.code === 'API_EXPORT_BLOCKED') || override !== undefined) throw e;
       open(b.id, () =>
@@ -131,14 +134,18 @@ export function booksSection() {
   }
 
   async function showExports(b) {
-    let content;
+    let exports;
+    let failure;
     try {
-      const { exports } = await api('GET', `/api/books/${b.id}/exports`);
-      content = exports.length === 0 ? h('p', { class: 'empty' }, t('books.exportsEmpty')) : exportsTable(b, exports);
+      ({ exports } = await api('GET', `/api/books/${b.id}/exports`));
     } catch (e) {
-      content = errorLine(e);
+      failure = e;
     }
-    open(b.id, () => h('div', { class: 'exports' }, content));
+    // Built at each draw, not once: a language switch redraws the panel in the new language.
+    const content = () => (failure !== undefined ? errorLine(failure) : exports.length === 0 ? h('p', { class: 'empty' }, t('books.exportsEmpty')) : exportsTable(b, exports));
+    const panel = () => h('div', { class: 'exports' }, content());
+    panel.kind = 'exports';
+    open(b.id, panel);
   }
 
   function exportsTable(b, exports) {

@@ -1,0 +1,313 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CalendarSchema } from '../../../src/aggregator/calendar/reading-calendar.js';
+import { parseBookXml } from '../../../src/aggregator/cmis/book-file.js';
+import { buildAggregator, type Aggregator } from '../../../src/aggregator/service/index.js';
+import { parseAggregatorConfig } from '../../../src/config/load-aggregator-config.js';
+import { systemClock, type Clock } from '../../../src/shared/clock.js';
+import type { Trigger } from '../../../src/shared/cron.js';
+import { gatewayTopic, signBatch } from '../../../src/wire/index.js';
+import { enrolAndConnect, silent, TEST_SCRYPT, type TestGateway } from '../ingest/harness.js';
+import { ADMIN_TOKEN } from '../service/helpers.js';
+import { tempDir } from '../../store/temp-dir.js';
+import {
+  BOOK_CODE,
+  BOOK_FILE,
+  bookBytes,
+  bookConfigText,
+  PERIOD_END,
+  plan,
+  READ_DATE,
+  REVIEW_POINT_DISMISSED,
+  REVIEW_POINT_KEPT,
+  ROLLOVER,
+  rowKey,
+  snapshots,
+  type Planned,
+} from './book-scenario.js';
+
+/**
+ * A book's month end on the operators' page, in a real headless Chromium against a real aggregator
+ * (buildAggregator: central SQLite file, embedded broker, verified ingest, HTTP API with the page): CMIS's
+ * sample book is imported through the API, its meters' billing snapshots come in signed through the
+ * broker, and the operator follows the book, closes it, meets the blocking flags, dismisses one with a
+ * note, exports over the other with an override note and downloads the file, which reads back to the
+ * book's rows with the new indexes filled in. Every step is checked on the page's text and in the
+ * database or the export folder.
+ */
+
+const GW = 'TBA-Books-01';
+const OPERATOR = 'Trần Thị Bình';
+const DISMISS_NOTE = 'công tơ PD0100018302001 đã thay ngày 10/7, CMIS sẽ sửa chỉ số cũ';
+const OVERRIDE_NOTE = 'PD0100018301001: khách hàng xác nhận, gửi CMIS để kiểm tra lại';
+
+const skipBrowser = process.env['CHISO_SKIP_BROWSER'] === '1';
+const chromiumPath = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** 03:00 local on 15 July 2017: the period ended three hours ago (the book is due), its 06:00 cutoff is still ahead. */
+const NOW = PERIOD_END + 3 * 3_600_000;
+const fixedClock: Clock = { ...systemClock, now: () => NOW };
+/** The month's cron jobs never fire on their own here: the operator closes and exports. */
+const never: Trigger = { every: () => ({ stop() {} }) };
+
+const rows = plan();
+const count = (outcome: Planned['outcome']) => rows.filter((r) => r.outcome === outcome).length;
+
+describe.skipIf(skipBrowser)("a book's month end on the operators' page, in headless Chromium (CHISO_SKIP_BROWSER=1 skips)", { timeout: 30_000 }, () => {
+  const tmp = tempDir('chiso-page-books-');
+  let agg: Aggregator;
+  let gw: TestGateway;
+  let browser: Browser;
+  let page: Page;
+  let bookId: number;
+  let base: string;
+  const problems: string[] = [];
+
+  const db = () => agg.db.store.db;
+  const flagOf = (point: string) =>
+    db().prepare("SELECT id, state, note, decided_by AS by FROM book_flags WHERE metering_point = ? AND code = 'needs-review'").get(point) as { id: number; state: string; note: string | null; by: string | null };
+  const bookRow = () => page.locator(`#s-books tr[data-code="${BOOK_CODE}"]`);
+  const figure = (part: string) => bookRow().locator(`.figures dd[data-part="${part}"]`);
+
+  beforeAll(async () => {
+    if (chromiumPath === '') throw new Error('chromium is not installed: run `bash scripts/install-system-deps.sh` (or set CHISO_SKIP_BROWSER=1 to skip the browser tests)');
+    const config = parseAggregatorConfig(bookConfigText(tmp.dir, ADMIN_TOKEN), join(tmp.dir, 'aggregator.yaml'), { calendarSchema: CalendarSchema, env: {} });
+    agg = buildAggregator(config, { logger: silent, scrypt: TEST_SCRYPT, clock: fixedClock, trigger: never });
+    const ports = await agg.start();
+    base = `http://127.0.0.1:${ports.httpPort}`;
+
+    // CMIS's file, imported the way CMIS's side does it: through the API.
+    const imported = await fetch(`${base}/api/books/import?fileName=${BOOK_FILE}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/xml' },
+      body: bookBytes(),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const answer = (await imported.json()) as { bookId: number; outcome: string; rows: number };
+    expect(imported.status, JSON.stringify(answer)).toBe(201);
+    expect(answer).toMatchObject({ outcome: 'created', rows: rows.length });
+    bookId = answer.bookId;
+
+    // The gateway's billing snapshots, signed, through the broker and the verified ingest.
+    gw = await enrolAndConnect({ db: agg.db, url: `mqtt://127.0.0.1:${ports.mqttPort}` }, GW);
+    const reads = snapshots(GW, rows);
+    const batch = signBatch({ gatewayId: GW, epoch: 'b1', seqFrom: 1, seqTo: reads.length, createdAt: '2017-07-15T00:05:00+07:00', reads }, gw.signer.privateKey, gw.signer.keyId);
+    await gw.client.publishAsync(gatewayTopic(GW, 'reads'), Buffer.from(batch), { qos: 1 });
+    expect(await gw.nextAck()).toMatchObject({ stream: 'reads', result: 'stored', storedCount: reads.length });
+
+    browser = await chromium.launch({ executablePath: chromiumPath, args: BROWSER_ARGS, timeout: 20_000 });
+    page = await browser.newPage({ timezoneId: 'America/New_York', acceptDownloads: true }); // shown in Vietnam time whatever the browser's zone
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      // The refused export (409) is logged by Chromium as a failed load: expected, and shown on the page.
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 409/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${base}/`);
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('#login button[type=submit]');
+    await page.locator('#main').waitFor({ state: 'visible' });
+    await page.fill('#operator-name', OPERATOR);
+    await page.dispatchEvent('#operator-name', 'change');
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.client.endAsync();
+    await agg?.close();
+    tmp.cleanup();
+  });
+
+  it('shows the due book open, with as many registers read and missing as the meters sent', async () => {
+    const unread = count('estimated');
+    expect(unread).toBe(3);
+    await bookRow().waitFor();
+    expect(await bookRow().getAttribute('data-state')).toBe('open');
+    expect(await bookRow().locator('.badge.open').textContent()).toBe('Đang mở');
+    expect(await bookRow().locator('td').nth(1).textContent()).toBe('Tháng 7/2017, kỳ 1');
+    expect(await bookRow().locator('.cutoff').textContent()).toBe('15/07/2017 06:00');
+    // Every register whose meter sent a snapshot is read so far, the two below CS_CU included (judged at the close).
+    expect(await figure('read').textContent()).toBe(String(rows.length - unread));
+    expect(await figure('missing').textContent()).toBe(String(unread));
+    expect(await figure('estimated').textContent()).toBe('0');
+    expect(await figure('needsReview').textContent()).toBe('0');
+    expect(await bookRow().locator('.progress .muted').textContent()).toBe(`${rows.length} dòng`);
+    // Only a closed book is exported: no export button yet.
+    expect(await bookRow().locator('button.export').count()).toBe(0);
+    expect(await page.locator('#s-flags .empty').textContent()).toBe('Không có cảnh báo nào chờ xử lý.');
+    // What the page counted is what is stored: one snapshot per register that sent one.
+    expect((db().prepare("SELECT count(*) AS n FROM reads WHERE kind = 'billing-snapshot' AND meter_time_ms = ?").get(PERIOD_END) as { n: number }).n).toBe(rows.length - unread);
+  });
+
+  it('closes the book: read, estimated and needs-review as stored, with the blocking flags listed', async () => {
+    await bookRow().locator('button.close').click();
+    const confirm = page.locator(`#s-books tr[data-panel-for="${bookId}"] .confirm-close`);
+    expect(await confirm.locator('span').textContent()).toBe(`Chốt sổ ${BOOK_CODE} ngay bây giờ?`);
+    await confirm.locator('button.confirm').click();
+    await page.locator('#notice', { hasText: `Đã chốt sổ ${BOOK_CODE}` }).waitFor();
+    await page.locator(`#s-books tr[data-code="${BOOK_CODE}"][data-state="closed"]`).waitFor();
+    expect(await bookRow().locator('.badge.closed').textContent()).toBe('Đã chốt');
+
+    const stored = db().prepare('SELECT outcome, count(*) AS n FROM book_closings WHERE book_id = ? GROUP BY outcome ORDER BY outcome').all(bookId);
+    expect(stored).toEqual([
+      { outcome: 'estimated', n: count('estimated') },
+      { outcome: 'needs-review', n: count('needs-review') },
+      { outcome: 'read', n: count('read') },
+    ]);
+    expect(await figure('read').textContent()).toBe(String(count('read')));
+    expect(await figure('estimated').textContent()).toBe(String(count('estimated')));
+    expect(await figure('needsReview').textContent()).toBe(String(count('needs-review')));
+    expect(await figure('missing').textContent()).toBe('0');
+    expect(await figure('fieldRead').textContent()).toBe('0');
+    expect(await bookRow().locator('.badge.blocking').textContent()).toBe('2 Chặn xuất');
+
+    // The flags the close raised show up without the operator having to refresh.
+    const flags = db().prepare('SELECT metering_point AS point, code, blocking FROM book_flags WHERE book_id = ? ORDER BY metering_point').all(bookId);
+    expect(flags).toEqual([
+      { point: REVIEW_POINT_KEPT, code: 'needs-review', blocking: 1 },
+      { point: REVIEW_POINT_DISMISSED, code: 'needs-review', blocking: 1 },
+    ]);
+    const kept = page.locator(`#s-flags tr[data-point="${REVIEW_POINT_KEPT}"]`);
+    await kept.waitFor();
+    expect(await kept.locator('td').first().textContent()).toBe(BOOK_CODE);
+    expect(await kept.textContent()).toContain('Chỉ số mới 12000 nhỏ hơn chỉ số cũ 12345.6');
+    expect(await kept.locator('.badge.blocking').textContent()).toBe('Chặn xuất');
+    expect(await page.locator('#s-flags tbody tr').count()).toBe(2);
+  });
+
+  it('refuses the export while blocking flags are open, and says why', async () => {
+    await bookRow().locator('button.export').click();
+    const blocked = page.locator(`#s-books tr[data-panel-for="${bookId}"] .blocked`);
+    await blocked.waitFor();
+    const why = await blocked.locator('p.error').textContent();
+    expect(why).toContain(`book ${BOOK_FILE.replace('.xml', '')} has 2 open blocking flag(s)`);
+    expect(why).toContain(`needs-review ${REVIEW_POINT_KEPT} KT`);
+    expect(why).toContain('API_EXPORT_BLOCKED');
+    expect(await blocked.locator('p').nth(1).textContent()).toBe('Còn cảnh báo chặn chưa xử lý. Có thể xuất bỏ qua cảnh báo, kèm ghi chú lý do:');
+    expect(db().prepare('SELECT count(*) AS n FROM book_exports').get()).toEqual({ n: 0 });
+    expect(await bookRow().getAttribute('data-state')).toBe('closed');
+    // Nothing was written: the exports list (opened over the refusal) says so.
+    await bookRow().locator('button.exports').click();
+    await page.locator(`#s-books tr[data-panel-for="${bookId}"] .exports .empty`, { hasText: 'Sổ này chưa được xuất lần nào.' }).waitFor();
+  });
+
+  it('dismisses one flag only with a note; the decision is stored and the book has one blocking flag left', async () => {
+    const id = flagOf(REVIEW_POINT_DISMISSED).id;
+    const row = page.locator(`#s-flags tr[data-flag="${id}"]`);
+    await row.locator('button.dismiss').click();
+    await row.locator('.note-form button[type=submit]').click(); // no note
+    await row.locator('.note-form .error', { hasText: 'Cần ghi chú lý do.' }).waitFor();
+    expect(flagOf(REVIEW_POINT_DISMISSED).state).toBe('open');
+
+    await row.locator('textarea').fill(DISMISS_NOTE);
+    await row.locator('.note-form button[type=submit]').click();
+    await page.locator('#notice', { hasText: `Đã bỏ qua: ${REVIEW_POINT_DISMISSED} needs-review` }).waitFor();
+    await page.locator(`#s-flags tr[data-flag="${id}"]`).waitFor({ state: 'detached' });
+    expect(flagOf(REVIEW_POINT_DISMISSED)).toEqual({ id, state: 'dismissed', note: DISMISS_NOTE, by: OPERATOR });
+    expect(flagOf(REVIEW_POINT_KEPT).state).toBe('open');
+    await bookRow().locator('.badge.blocking', { hasText: '1 Chặn xuất' }).waitFor();
+  });
+
+  it('exports over the remaining flag with an override note, kept with the export', async () => {
+    await bookRow().locator('button.export').click();
+    const blocked = page.locator(`#s-books tr[data-panel-for="${bookId}"] .blocked`);
+    await blocked.locator('p.error', { hasText: 'has 1 open blocking flag(s)' }).waitFor();
+    await blocked.locator('.note-form button[type=submit]').click(); // no note
+    await blocked.locator('.note-form .error', { hasText: 'Cần ghi chú lý do.' }).waitFor();
+    expect(db().prepare('SELECT count(*) AS n FROM book_exports').get()).toEqual({ n: 0 });
+
+    await blocked.locator('textarea').fill(OVERRIDE_NOTE);
+    await blocked.locator('.note-form button[type=submit]').click();
+    await page.locator('#notice', { hasText: `Đã xuất sổ ${BOOK_CODE}, phiên bản 1` }).waitFor();
+    await page.locator(`#s-books tr[data-code="${BOOK_CODE}"][data-state="exported"]`).waitFor();
+    expect(await bookRow().locator('.badge.exported').textContent()).toBe('Đã xuất');
+    expect(db().prepare('SELECT book_id AS bookId, version, rows, override_by AS by, override_note AS note FROM book_exports').all()).toEqual([
+      { bookId, version: 1, rows: rows.length, by: OPERATOR, note: OVERRIDE_NOTE },
+    ]);
+    // The override decides nothing: the flag stays open for CMIS's correction.
+    expect(flagOf(REVIEW_POINT_KEPT).state).toBe('open');
+  });
+
+  it('lists the export and downloads its XML through the page: it reads back to the book with the new indexes', async () => {
+    await bookRow().locator('button.exports').click();
+    const listed = page.locator(`#s-books tr[data-panel-for="${bookId}"] .exports tbody tr`);
+    await listed.first().waitFor();
+    expect(await listed.count()).toBe(1);
+    const stored = db().prepare('SELECT id, xml_file AS xmlFile, xml_sha256 AS sha FROM book_exports').get() as { id: number; xmlFile: string; sha: string };
+    expect(await listed.getAttribute('data-export')).toBe(String(stored.id));
+    expect(await listed.locator('td').nth(0).textContent()).toBe('1');
+    expect(await listed.locator('td').nth(1).textContent()).toBe('15/07/2017 03:00');
+    expect(await listed.locator('td').nth(2).textContent()).toBe(String(rows.length));
+    expect(await listed.locator('.hash').textContent()).toBe(`${stored.sha.slice(0, 12)}…`);
+
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), listed.locator('button.download.xml').click()]);
+    expect(download.suggestedFilename()).toBe(BOOK_FILE);
+    const saved = join(tmp.dir, 'downloaded.xml');
+    await download.saveAs(saved);
+    const bytes = readFileSync(saved);
+    expect(bytes.equals(readFileSync(stored.xmlFile))).toBe(true);
+
+    const back = parseBookXml(bytes, BOOK_FILE);
+    expect(back.book).toEqual({ unitCode: 'PD0100', bookCode: BOOK_CODE, year: 2017, month: 7, subPeriod: 1 });
+    expect(back.rows.map(rowKey)).toEqual(rows.map((p) => rowKey(p.row)));
+    const closings = new Map(
+      (db().prepare('SELECT metering_point AS point, bcs, new_index AS newIndex, consumption FROM book_closings WHERE book_id = ?').all(bookId) as { point: string; bcs: string; newIndex: string; consumption: string }[]).map((c) => [`${c.point}/${c.bcs}`, c]),
+    );
+    const filled = ['CS_MOI', 'TTR_MOI', 'SL_MOI', 'NGAY_MOI', 'extra'] as const;
+    back.rows.forEach((got, i) => {
+      const p = rows[i]!;
+      const k = rowKey(p.row);
+      const closing = closings.get(k)!;
+      // Every column CMIS sent comes back as it was, except the ones the close fills in.
+      const rest = (r: object) => Object.fromEntries(Object.entries(r).filter(([c]) => !(filled as readonly string[]).includes(c)));
+      expect(rest(got), k).toEqual(rest(p.row));
+      expect(got.NGAY_MOI, k).toBe(READ_DATE);
+      if (p.outcome === 'read') {
+        expect({ cs: got.CS_MOI, sl: got.SL_MOI, extra: got.extra }, k).toEqual({ cs: p.value, sl: p.consumption, extra: p.row.extra });
+        expect(got.TTR_MOI, k).toBe(k === ROLLOVER.key ? 'Q' : '');
+      } else if (p.outcome === 'estimated') {
+        expect(got.CS_MOI, k).toBe(closing.newIndex);
+        expect(got.SL_MOI, k).toBe(closing.consumption);
+        expect(got.extra, k).toEqual({ ...p.row.extra, TAM_TINH: '1' });
+      } else {
+        // Sent under the override: the meter's index, no consumption, marked for review.
+        expect({ cs: got.CS_MOI, sl: got.SL_MOI, extra: got.extra }, k).toEqual({ cs: p.value, sl: undefined, extra: { ...p.row.extra, CAN_KIEM_TRA: '1' } });
+      }
+    });
+    expect(back.rows.filter((r) => r.CS_MOI !== undefined && r.CS_MOI !== '').length).toBe(rows.length);
+  });
+
+  it('shows the book section in English on the switch', async () => {
+    await page.click('#lang');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.locator('#s-books h2').textContent()).toBe("Books' progress towards the cutoff");
+    expect(await page.locator('#s-books > .body > table > thead th').allTextContents()).toEqual(['Book', 'Period', 'State', 'Cutoff', 'Progress', 'Open flags', 'Actions']);
+    expect(await bookRow().locator('td').nth(1).textContent()).toBe('7/2017, sub-period 1');
+    expect(await bookRow().locator('.badge.exported').textContent()).toBe('Exported');
+    expect(await bookRow().locator('.figures dt').allTextContents()).toEqual(['Read', 'Estimated', 'Field-read', 'Needs review', 'Missing']);
+    expect(await bookRow().locator('.progress .muted').textContent()).toBe(`${rows.length} rows`);
+    expect(await bookRow().locator('.badge.blocking').textContent()).toBe('1 Blocks export');
+    expect(await bookRow().locator('button.export').textContent()).toBe('Export to CMIS');
+    expect(await bookRow().locator('button.exports').textContent()).toBe('Exports');
+    const panel = page.locator(`#s-books tr[data-panel-for="${bookId}"] .exports`);
+    expect(await panel.locator('thead th').allTextContents()).toEqual(['Version', 'Exported at', 'rows', 'SHA-256', '']);
+    expect(await panel.locator('button.download').allTextContents()).toEqual(['Download XML', 'Download CSV']);
+    const kept = page.locator(`#s-flags tr[data-point="${REVIEW_POINT_KEPT}"]`);
+    expect(await kept.textContent()).toContain('new index 12000 is below the old index 12345.6');
+    expect(await kept.locator('.badge.blocking').textContent()).toBe('Blocks export');
+    expect(await page.locator('#s-flags h2').textContent()).toBe("Books' screening flags");
+
+    // After a reload (English kept), the flag still names its book by code, whichever list came in first.
+    await page.reload();
+    await page.locator(`#s-books tr[data-code="${BOOK_CODE}"] .badge.exported`, { hasText: 'Exported' }).waitFor();
+    await page.locator(`#s-flags tr[data-point="${REVIEW_POINT_KEPT}"] td:first-child`, { hasText: BOOK_CODE }).waitFor();
+  });
+
+  it('loads nothing the CSP refuses and throws no script errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
