@@ -32,7 +32,7 @@ export interface PlannedFault {
 
 export const EXPECTED_CODES: Readonly<Record<FleetFaultKind, { expected: ExpectedCode[]; notExpected: ExpectedCode[] }>> = {
   silent: { expected: ['offline'], notExpected: [] },
-  intermittent: { expected: ['offline'], notExpected: [] },
+  intermittent: { expected: ['offline', 'intermittent'], notExpected: [] },
   'bus-cut': { expected: ['offline', 'bus-silent'], notExpected: [] },
   burnt: { expected: ['offline'], notExpected: [] },
   'power-failure': { expected: ['offline', 'meter-event'], notExpected: [] },

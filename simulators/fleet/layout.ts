@@ -231,6 +231,11 @@ function assignFaults(config: FleetConfig, start: number, meters: PlannedMeter[]
   const onCutBus = new Set<string>();
   const cutBuses = new Set<string>();
   const allBuses = gateways.flatMap((g) => g.buses.map((b) => ({ key: `${g.id}/${b.id}`, bus: b })));
+  // Spoiled frames are a line fault that only HDLC's frame check can catch. The wrapper runs over TCP, whose
+  // own checksum drops a spoiled segment: a flipped byte inside a wrapper APDU cannot happen on a real link
+  // and, undetectable, would read as a wrong index, a tamper bit or a bad clock.
+  const wrapperTcp = new Set(gateways.filter((g) => g.tcp?.wrapper === true).map((g) => g.id));
+  const hdlcFramed = (m: PlannedMeter) => m.place.kind === 'bus' || !wrapperTcp.has(m.place.gateway);
 
   // Bus cuts first: they take whole buses, whose meters then get no other spread fault.
   config.faults.forEach((f, fi) => {
@@ -265,14 +270,15 @@ function assignFaults(config: FleetConfig, start: number, meters: PlannedMeter[]
       const m = byId.get(id);
       if (!m) throw bad(['faults', fi, 'meters', j], `no meter "${id}" in the fleet (ids look like ${meters[0]?.id ?? 'CT…'})`);
       if (f.kind === 'swap' && m.faults.some((x) => x.kind === 'swap')) throw bad(['faults', fi, 'meters', j], `meter "${id}" is already swapped`);
+      if (f.kind === 'corrupt' && !hdlcFramed(m)) throw bad(['faults', fi, 'meters', j], `meter "${id}" speaks the TCP wrapper: corrupt frames need HDLC (a bus, or a gateway with tcp.wrapper false)`);
       m.faults.push(resolveFault(f, fi, seed, start, m.ordinal));
     });
   });
   // Then the counts, each on meters that have no fault yet.
   config.faults.forEach((f, fi) => {
     if (f.kind === 'bus-cut' || f.count === undefined) return;
-    const free = meters.filter((m) => m.faults.length === 0 && !onCutBus.has(m.id));
-    if (free.length < f.count) throw bad(['faults', fi, 'count'], `${f.count} meter(s) for "${f.kind}" but only ${free.length} meter(s) without a fault are left`);
+    const free = meters.filter((m) => m.faults.length === 0 && !onCutBus.has(m.id) && (f.kind !== 'corrupt' || hdlcFramed(m)));
+    if (free.length < f.count) throw bad(['faults', fi, 'count'], `${f.count} meter(s) for "${f.kind}" but only ${free.length} meter(s) without a fault${f.kind === 'corrupt' ? ' and with HDLC framing' : ''} are left`);
     for (const m of seededOrder(free, (x) => x.ordinal, seed, 0xf0 + fi).slice(0, f.count)) m.faults.push(resolveFault(f, fi, seed, start, m.ordinal));
   });
 }

@@ -37,6 +37,8 @@ export interface MeterModel {
   maxListItems: number;
   /** The model has the event/status word 0.0.96.5.0.255. */
   statusWord: boolean;
+  /** The model has the standard event log 0.0.99.98.0.255: its new entries are read on every poll. */
+  eventLog: boolean;
 }
 
 /** node-cron expressions, run in `timeZone`. */
@@ -58,7 +60,6 @@ export interface Thresholds {
   offlineAfterHours: number;
   busSilentShare: number;
   spikeRatio: number;
-  dropRatio: number;
   clockDriftSeconds: number;
   tariffSumToleranceUnits: number;
   stuckAfterHours: number;
@@ -124,6 +125,7 @@ function toModel(m: ModelFile): MeterModel {
     withList: m.withList,
     maxListItems: m.maxListItems,
     statusWord: m.statusWord,
+    eventLog: m.eventLog,
   };
 }
 

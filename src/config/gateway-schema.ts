@@ -92,6 +92,11 @@ export const ModelFileSchema = z
     maxListItems: wholeNumber(1, 64).default(10),
     /** The model has the event/status word 0.0.96.5.0.255 (cover open, magnetic tamper, power failure, reverse flow). */
     statusWord: boolean.default(false),
+    /**
+     * The model keeps the standard event log 0.0.99.98.0.255 (time stamp, event code): read what it gained
+     * since the last poll, so that an alarm that came and went between two polls is still reported.
+     */
+    eventLog: boolean.default(false),
   })
   .superRefine((m, ctx) => {
     const seenObis = new Map<string, number>();

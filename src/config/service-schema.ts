@@ -30,8 +30,6 @@ export const ThresholdsFileSchema = z.strictObject({
   busSilentShare: numberAbove(0, 1, 'a share above 0, at most 1 (e.g. 0.8)').default(0.8),
   /** Consumption above this multiple of the expected is a spike (DOMAIN.md: ±30 % is the usual flag). */
   spikeRatio: numberAbove(1, 100, 'a ratio above 1, at most 100 (e.g. 1.3)').default(1.3),
-  /** Consumption below this fraction of the expected is a drop. */
-  dropRatio: numberAbove(0, 0.99, 'a ratio 0..0.99 (e.g. 0.7)', false).default(0.7),
   clockDriftSeconds: wholeNumber(1, 86_400).default(60),
   /** |KT − (BT + CD + TD)| above this, in the register's unit, is a tariff-sum mismatch. */
   tariffSumToleranceUnits: numberAbove(0, 1_000_000, 'a number 0..1000000', false).default(1),

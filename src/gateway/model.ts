@@ -29,10 +29,21 @@ export interface MeterReadSuccess {
   registers: RegisterValue[];
   /** The meter's event/status word (0.0.96.5.0.255), when read. */
   statusWord?: number;
+  /**
+   * Entries of the meter's standard event log (0.0.99.98.0.255) new since the last poll, oldest first,
+   * when the model has the log and it was read ([] = read, nothing new). What happened between two polls.
+   */
+  events?: MeterLogEntry[];
   /** Attributes that failed while the meter itself answered (e.g. an undefined OBIS on this model). */
   partialErrors: { obis: string; code: string; message: string }[];
   /** Serial read from the meter, if asked. */
   serial?: string;
+}
+
+/** One entry of a meter's event log: the meter's own time stamp (ms since epoch) and the event code. */
+export interface MeterLogEntry {
+  at: number;
+  code: number;
 }
 
 export interface MeterReadFailure {

@@ -91,6 +91,7 @@ export const ANOMALY_CODES = [
   'meter-event', // from the meter's event log: cover open, magnetic tamper, power failure…
   'rollover', // the register wrapped
   'meter-swap-suspected', // serial or index changed as if the meter had been replaced (treo tháo)
+  'intermittent', // the meter answers some polls and not others: likely unreadable on reading day
 ] as const;
 export type AnomalyCode = (typeof ANOMALY_CODES)[number];
 

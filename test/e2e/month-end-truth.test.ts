@@ -148,6 +148,9 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
       gateways.set(id, gw);
     };
     for (const g of fleet.gateways) await startGateway(g.id);
+    // The technician's first read at commissioning: every meter is seen once before the first fault (faults
+    // start a simulated day in), so the gateway knows each meter's index before it jumps, wraps or stops.
+    for (const gw of gateways.values()) void gw.runCycle('registers').catch(() => undefined);
     console.log(`truth test: ${meterCount} meters, ${fleet.gateways.length} gateways, ×${speed} from ${local(clock.now())}; setup took ${((Date.now() - realStart) / 1000).toFixed(1)} s`);
 
     // --- the month runs ---------------------------------------------------------------------------------
@@ -156,7 +159,12 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
     let nextNote = clock.now() + 5 * DAY;
     const openOctober = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM books WHERE year = 2026 AND month = 10 AND state = 'open'");
     const octoberBooks = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM books WHERE year = 2026 AND month = 10');
+    let closedNoted = false;
     while (clock.now() < OCTOBER_CUTOFF || octoberBooks.get()!.n === 0 || openOctober.get()!.n > 0) {
+      if (!closedNoted && clock.now() >= OCTOBER_CUTOFF) {
+        closedNoted = true;
+        console.log(`truth test: cutoff ${local(clock.now())}, ${openOctober.get()!.n} October book(s) still open, real ${((Date.now() - realStart) / 1000).toFixed(0)} s`);
+      }
       if (Date.now() - realStart > REAL_LIMIT_MS) throw new Error(`the month did not finish within ${REAL_LIMIT_MS / 60_000} real minutes (simulated ${local(clock.now())})`);
       await sleep(200);
       if (!restarted && clock.now() >= RESTART_AT) {
@@ -169,7 +177,13 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
       if (clock.now() >= nextNote) {
         nextNote += 5 * DAY;
         const reads = (db.prepare('SELECT count(*) AS n FROM reads').get() as { n: number }).n;
-        console.log(`truth test: ${local(clock.now())} reads ${reads}, real ${((Date.now() - realStart) / 1000).toFixed(0)} s`);
+        // Per gateway: outbox backlog and the last cycle, so a run that falls behind shows where.
+        const gws = [...gateways].map(([id, g]) => {
+          const st = g.status();
+          const c = st.lastCycle;
+          return `${id} backlog ${st.backlog.count}${c ? ` ${c.kind}@${local(Date.parse(c.at))} ${c.ok}/${c.ok + c.failed}` : ''}`;
+        });
+        console.log(`truth test: ${local(clock.now())} reads ${reads}, real ${((Date.now() - realStart) / 1000).toFixed(0)} s; ${gws.join('; ')}`);
       }
     }
     // The operator's part: books held by blocking flags are looked at and exported (the flags stay open).

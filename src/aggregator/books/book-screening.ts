@@ -43,6 +43,7 @@ const ANOMALY_TEXT: Record<AnomalyCode, { vi: string; en: string }> = {
   'meter-event': { vi: 'sự kiện công tơ (mở nắp, từ trường, mất điện …)', en: 'meter event (cover open, magnetic tamper, power failure …)' },
   rollover: { vi: 'thanh ghi quay vòng', en: 'register rollover' },
   'meter-swap-suspected': { vi: 'nghi thay công tơ (treo tháo)', en: 'meter swap suspected' },
+  intermittent: { vi: 'kết nối chập chờn: lúc đọc được, lúc không', en: 'unreliable link: some polls answered, some not' },
 };
 
 const SEVERITY_RANK: Record<string, number> = { info: 0, warning: 1, critical: 2 };

@@ -14,7 +14,7 @@ export function gatewayYamlFor(g: RunningGateway, options: { mqttUrl: string; mq
     ...g.buses.map((b) => `  - { id: ${b.id}, device: "${b.device}", baud: ${b.baud}, responseTimeoutMs: 500, maxRetries: 1 }`),
     'models:',
     ...[...models].map(
-      ([name, regs]) => `  ${name}:\n    statusWord: true\n    registers:\n${regs.map((r) => `      - { obis: ${r.obis}, classId: ${r.classId}, bcs: ${r.bcs ?? 'null'}, unit: ${r.unit} }`).join('\n')}`,
+      ([name, regs]) => `  ${name}:\n    statusWord: true\n    eventLog: true\n    registers:\n${regs.map((r) => `      - { obis: ${r.obis}, classId: ${r.classId}, bcs: ${r.bcs ?? 'null'}, unit: ${r.unit} }`).join('\n')}`,
     ),
     'meters:',
   ];

@@ -58,21 +58,38 @@ describe('consumption spike', () => {
     expect(events).toEqual([]);
   });
 
-  it('flags a genuine ×2 day, once, with the average, the new rate and the window', () => {
-    const { events } = replay(household(30, (d) => (d === 17 ? 20.5 : undefined)));
+  it('flags a week at about twice the usual, once, with the average, the new rate and the window', () => {
+    const { events } = replay(household(30, (d) => (d >= 17 ? 20.5 : undefined)));
     expect(raised(events)).toEqual(['consumption-spike']);
     const e = events[0]!;
     expect(e.severity).toBe('warning');
-    expect(e.evidence).toMatchObject({ intervalDays: '1', windowDays: expect.any(String) });
+    expect(e.evidence).toMatchObject({ intervalDays: '7', windowDays: expect.any(String) });
     const avg = Number(e.evidence['averageDailyKwh']);
     const rate = Number(e.evidence['newDailyKwh']);
     expect(avg).toBeGreaterThan(10);
     expect(avg).toBeLessThan(11.5);
-    expect(rate).toBeCloseTo(20.5, 0);
+    expect(rate / avg).toBeGreaterThanOrEqual(1.3);
     expect(Number(e.evidence['windowDays'])).toBeGreaterThanOrEqual(7);
-    expect(e.thresholds).toMatchObject({ spikeRatio: 1.3 });
+    expect(e.thresholds).toMatchObject({ spikeRatio: 1.3, spikeMinIntervalHours: 168 });
     // Evidence numbers travel as decimal strings.
     for (const k of ['averageDailyKwh', 'newDailyKwh', 'ratio', 'windowDays']) expect(e.evidence[k]).toMatch(/^\d+(\.\d+)?$/);
+  });
+
+  it('flags a ×5 day on the day it happens: it alone lifts its week past 1.3×', () => {
+    const { events } = replay(household(30, (d) => (d === 17 ? 55 : undefined)));
+    expect(raised(events)).toEqual(['consumption-spike']);
+    expect(events[0]!.evidence['intervalEnd']).toBe(new Date(vn(2024, 7, 1, 0, 5) + 18 * MS_PER_DAY).toISOString());
+  });
+
+  it('does not flag one busy day (a ×2 day is 15 % on its week)', () => {
+    const { events } = replay(household(30, (d) => (d === 17 ? 20.5 : undefined)));
+    expect(events).toEqual([]);
+  });
+
+  it("does not flag a business's working days against an average that holds its weekends", () => {
+    // 13.5 kWh Monday to Friday, 5 on Saturday, 2.4 on Sunday: a weekday is 1.5× the weekly average.
+    const { events } = replay(household(30, (d) => [2.4, 13.5, 13.5, 13.5, 13.5, 13.5, 5][(1 + d) % 7]));
+    expect(events).toEqual([]);
   });
 
   it('does not judge without a week of history (a weekend could be the whole baseline)', () => {
@@ -187,6 +204,17 @@ describe('tariff registers against the total', () => {
     expect(raised(r.events)).toEqual(['tariff-sum-mismatch']);
     expect(r.events[0]!.evidence).toMatchObject({ tariffSumKilo: '12345.6', differenceKilo: '0.3', allowedKilo: '0.2' });
     expect(raised(detect(goodRead(meter.id, at, regs('12345.6', '5000.2', '4100.3', '3345.1'))).events)).toEqual(['tariff-sum-mismatch']);
+  });
+
+  it('accepts a total that wrapped past its digits while the tariffs did not (a rollover, not a mismatch)', () => {
+    // KT shows 000012.3 after passing 999999.9; BT + CD + TD = 1 000 012.3.
+    expect(detect(goodRead(meter.id, at, regs('12.3', '500000.2', '400000.3', '100011.8'))).events).toEqual([]);
+    // Off by more than the tolerance from the wrap: still a mismatch.
+    expect(raised(detect(goodRead(meter.id, at, regs('12.3', '500000.2', '400000.3', '100012.8'))).events)).toEqual(['tariff-sum-mismatch']);
+    // In Wh: 10^9 Wh past the total is 10^6 kWh.
+    const wh = (obis: string, v: string, bcs: 'KT' | 'BT' | 'CD' | 'TD'): RegisterValue => ({ ...kwh(obis, v, bcs), unit: 'Wh' });
+    const inWh = [wh(KT, '12300', 'KT'), wh('1.0.1.8.1.255', '500000200', 'BT'), wh('1.0.1.8.2.255', '400000300', 'CD'), wh('1.0.1.8.3.255', '100011800', 'TD')];
+    expect(detect(goodRead(meter.id, at, inWh)).events).toEqual([]);
   });
 
   it('uses the coarsest last digit when registers differ in decimals', () => {

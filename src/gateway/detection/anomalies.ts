@@ -1,8 +1,10 @@
 import type { RegisterRead } from '../../store/read-history.js';
 import type { MeterDefinition, MeterReadSuccess } from '../model.js';
 import { reconcile, type AnomalyEvent, type AnomalyState, type CheckOutcome } from './anomaly-state.js';
+import { checkEventLog } from './event-log-checks.js';
 import { checkIndexDrop, checkSpike, checkStuck, type Verdict } from './index-checks.js';
 import { checkClock, checkExport, checkSerial, checkStatusWord, checkTariffSum, totalRegister } from './register-checks.js';
+import { checkIntermittent } from './link-checks.js';
 import { seriesOf } from './series.js';
 import type { DetectionThresholds } from './thresholds.js';
 
@@ -21,6 +23,8 @@ export interface DetectInput {
   history: readonly RegisterRead[];
   state: AnomalyState;
   thresholds: DetectionThresholds;
+  /** ReachabilityState.recentPolls after this poll: the unreliable-link check judges it. */
+  recentPolls?: string;
 }
 
 export interface DetectResult {
@@ -55,9 +59,11 @@ export function detectAnomalies(input: DetectInput): DetectResult {
       verdict(`consumption-spike@${reg.obis}`, checkSpike(reg.obis, series, t));
     }
   }
+  verdict('intermittent', checkIntermittent(input.recentPolls, t));
   merge(checkTariffSum(meter, read, t));
   merge(checkClock(read, t));
   merge(checkStatusWord(meter, read));
+  merge(checkEventLog(meter, read));
   merge(checkExport(meter, read, history));
   merge(checkSerial(meter, read));
   return reconcile(input.state, outcome, { meterId: meter.id, meteringPoint: meter.meteringPoint, now: read.receivedAt });

@@ -107,11 +107,13 @@ export function checkStuck(obis: string, series: readonly Point[], t: DetectionT
 
 /**
  * Consumption spike, per day so that uneven poll intervals compare: the rate over the newest interval of at
- * least spikeMinIntervalHours against the average rate over the days before it (at least
- * spikeMinBaselineDays, at most spikeWindowDays). A full week in the baseline keeps a household's weekend
- * inside "normal"; a 1.3× screen on single days would flag every Sunday (DOMAIN.md: 1.4 M flags, 2 056
- * real). Near-zero loads (below spikeMinDailyKwh on the new day) are not judged. Needs history: 'unknown'
- * until the series holds spikeMinBaselineDays before the judged interval.
+ * least spikeMinIntervalHours (a week by default) against the average rate over the days before it (at
+ * least spikeMinBaselineDays, at most spikeWindowDays back from the interval's start). Judging one day at
+ * 1.3× flags every business weekday against an average that holds its weekend and many households' Sundays
+ * (DOMAIN.md: 1.4 M flags, 2 056 real); a week against the weeks before compares like with like, and the
+ * flag still comes early for a large jump: a ×5 day alone lifts its week to 1.6×. Near-zero loads (below
+ * spikeMinDailyKwh in the interval) are not judged. Needs history: 'unknown' until the series holds
+ * spikeMinBaselineDays before the judged interval.
  */
 export function checkSpike(obis: string, series: readonly Point[], t: DetectionThresholds): Verdict {
   const cur = series[series.length - 1];

@@ -34,6 +34,7 @@ export {
 export { detectAnomalies, type DetectInput, type DetectResult } from './anomalies.js';
 export { checkIndexDrop, checkSpike, checkStuck, type Verdict } from './index-checks.js';
 export { checkClock, checkExport, checkSerial, checkStatusWord, checkTariffSum, totalRegister, OBIS, STATUS_FLAGS, CLOCK_INVALID_BIT } from './register-checks.js';
+export { checkEventLog, DEFAULT_EVENT_CODES, EVENT_LOG_OBIS, type MeterEventName } from './event-log-checks.js';
 export { seriesOf, type Point } from './series.js';
 export { cutoffOf, daysToMonthEnd, isPreCutoffDay, periodOf } from './calendar.js';
 export { newTally, rollTally, tallyCycle, type DayTally } from './day-tally.js';

@@ -28,7 +28,18 @@ export interface ReachabilityState {
   offlineReported: boolean;
   /** Keys of configuration problems already reported (`METER_AUTH_FAILED`, `METER_OBJECT_UNDEFINED@obis`). */
   configProblems: string[];
+  /**
+   * The meter's last polls, oldest first: '1' it answered, '0' it did not. Polls while its bus was silent
+   * and back-off skips are left out: they say nothing about this meter's own link. Absent in states saved
+   * before it existed.
+   */
+  recentPolls?: string;
 }
+
+/** How many polls `recentPolls` keeps. */
+export const RECENT_POLLS_KEPT = 24;
+
+const remember = (recent: string | undefined, outcome: '0' | '1'): string => ((recent ?? '') + outcome).slice(-RECENT_POLLS_KEPT);
 
 /**
  * The meter answered but could not be read as configured (wrong password, an OBIS the model lacks). Not
@@ -44,7 +55,7 @@ export interface MeterConfigProblem {
 }
 
 export function initialReachability(): ReachabilityState {
-  return { status: 'online', consecutiveFailures: 0, failingSince: null, lastGoodReadAt: null, lastError: null, offlineReported: false, configProblems: [] };
+  return { status: 'online', consecutiveFailures: 0, failingSince: null, lastGoodReadAt: null, lastError: null, offlineReported: false, configProblems: [], recentPolls: '' };
 }
 
 export interface ReachabilityStep {
@@ -75,6 +86,7 @@ export function stepReachability(
       failingSince: state.failingSince ?? now,
       lastError: result.code,
       status: state.status === 'offline' ? 'offline' : 'failing',
+      recentPolls: options.suppressOffline || result.step === 'back-off' ? (state.recentPolls ?? '') : remember(state.recentPolls, '0'),
     };
     const reference = next.lastGoodReadAt ?? next.failingSince ?? now;
     if (
@@ -128,6 +140,7 @@ export function stepReachability(
     // A full refusal keeps earlier partial-error keys (nothing was read to prove them fixed); a good read
     // replaces them with what it saw, so a fixed profile is reported again if it ever breaks again.
     configProblems: result.ok ? [...new Set(found.map((f) => f.key))] : [...new Set([...state.configProblems, ...found.map((f) => f.key)])],
+    recentPolls: remember(state.recentPolls, '1'),
   };
   return { state: next, events, problems };
 }

@@ -1,9 +1,9 @@
 import type { RegisterRead } from '../../store/read-history.js';
 import type { MeterDefinition, MeterReadSuccess } from '../model.js';
 import type { CheckOutcome, Finding, Severity } from './anomaly-state.js';
-import { abs, add, cmp, formatDec, mul, numberText, parseDec, sub, type Dec } from './decimal.js';
+import { abs, add, cmp, formatDec, integerDigits, mul, numberText, parseDec, pow10Dec, shift, sub, type Dec } from './decimal.js';
 import { iso } from './local-time.js';
-import { pointOf, seriesOf } from './series.js';
+import { kiloExponent, pointOf, seriesOf } from './series.js';
 import type { DetectionThresholds } from './thresholds.js';
 
 export const OBIS = {
@@ -41,6 +41,7 @@ export function checkTariffSum(meter: MeterDefinition, read: MeterReadSuccess, t
   const allowed = mul(parseDec(numberText(perStep, 6), 'tolerance'), step);
   const diff = sub(kt.value, sum);
   if (cmp(abs(diff), allowed) <= 0) return { evaluated: [key], findings: [] };
+  if (totalWrapped(kt, sum, allowed)) return { evaluated: [key], findings: [] };
   const finding: Finding = {
     key,
     code: 'tariff-sum-mismatch',
@@ -58,6 +59,22 @@ export function checkTariffSum(meter: MeterDefinition, read: MeterReadSuccess, t
     lifetime: 'condition',
   };
   return { evaluated: [key], findings: [finding] };
+}
+
+/**
+ * The total register wrapped past its digit count while the smaller tariff registers have not yet: the sum
+ * is the total plus 10^digits (in the total's own unit) within the tolerance. That is a rollover — the
+ * index-drop check reports it, with status Q for billing — not registers that disagree.
+ */
+function totalWrapped(kt: ReturnType<typeof pointOf>, sum: Dec, allowed: Dec): boolean {
+  const over = sub(sum, kt.value);
+  if (over.units <= 0n) return false;
+  for (let digits = integerDigits(kt.raw); digits <= 15; digits++) {
+    const wrap = shift(pow10Dec(digits), kiloExponent(kt.unit));
+    if (cmp(abs(sub(over, wrap)), allowed) <= 0) return true;
+    if (cmp(wrap, over) > 0) return false;
+  }
+  return false;
 }
 
 /** Status word bits as the meter simulator sets them (simulators/meter/meter-events.ts STATUS_BITS). */

@@ -13,16 +13,24 @@ export interface DetectionThresholds {
   readonly busSilentShare: number;
   /** … and at least this many fail (a two-meter bus losing one meter is not a wiring fault). */
   readonly busSilentMinMeters: number;
-  /** Daily consumption at or above ratio × the meter's recent daily average is a spike. */
+  /** The judged interval's daily rate at or above ratio × the meter's recent daily average is a spike. */
   readonly spikeRatio: number;
   /** The average must span at least this many days, so that weekends are inside it. */
   readonly spikeMinBaselineDays: number;
   /** The average looks back at most this far (older habits are not "recent"). */
   readonly spikeWindowDays: number;
-  /** The judged interval is at least this long (hours), so a busy evening is not read as a busy day. */
+  /**
+   * The judged interval is at least this long (hours). A week holds every weekday once: a business judged
+   * on one weekday against an average that holds its weekend "spikes" every Monday to Friday (~1.5×), a
+   * household on its Sundays. Over a week a real ×5 still shows after its first day ((6 + 5) / 7 ≈ 1.6×).
+   */
   readonly spikeMinIntervalHours: number;
   /** Below this many kWh/day the new rate is not judged: ratios of near-zero loads are noise. */
   readonly spikeMinDailyKwh: number;
+  /** An unreliable link is judged over the meter's last this many polls … */
+  readonly intermittentWindowPolls: number;
+  /** … in which it failed at least this many times, in at least two separate runs (one run is an outage). */
+  readonly intermittentMinFailures: number;
   /** Meter clock off by more than this (seconds) is clock drift. */
   readonly clockDriftSeconds: number;
   /** Allowed |KT − ΣBT/CD/TD| in steps of the registers' last digit, per independent truncation (see tariff check). */
@@ -45,8 +53,10 @@ export const DEFAULT_THRESHOLDS: DetectionThresholds = Object.freeze({
   spikeRatio: 1.3,
   spikeMinBaselineDays: 7,
   spikeWindowDays: 28,
-  spikeMinIntervalHours: 24,
+  spikeMinIntervalHours: 168,
   spikeMinDailyKwh: 1,
+  intermittentWindowPolls: 10,
+  intermittentMinFailures: 3,
   clockDriftSeconds: 60,
   tariffSumToleranceUnits: 1,
   stuckAfterHours: 48,
@@ -70,6 +80,8 @@ const RULES: Record<keyof DetectionThresholds, Rule> = {
   spikeWindowDays: positive,
   spikeMinIntervalHours: positive,
   spikeMinDailyKwh: nonNegative,
+  intermittentWindowPolls: (v) => (Number.isInteger(v) && v >= 2 && v <= 24 ? null : 'must be an integer 2–24'),
+  intermittentMinFailures: (v) => (Number.isInteger(v) && v >= 2 ? null : 'must be an integer ≥ 2'),
   clockDriftSeconds: positive,
   tariffSumToleranceUnits: nonNegative,
   stuckAfterHours: positive,
@@ -92,6 +104,9 @@ export function resolveThresholds(overrides: Partial<DetectionThresholds> = {}):
     if (why) {
       throw new DetectionError('DETECTION_BAD_THRESHOLD', `thresholds.${key} ${why}, got ${JSON.stringify(value)}`, { context: { field: key } });
     }
+  }
+  if ((merged.intermittentMinFailures as number) > (merged.intermittentWindowPolls as number)) {
+    throw new DetectionError('DETECTION_BAD_THRESHOLD', 'thresholds.intermittentMinFailures must be ≤ intermittentWindowPolls', { context: { field: 'intermittentMinFailures' } });
   }
   if ((merged.spikeWindowDays as number) < (merged.spikeMinBaselineDays as number)) {
     throw new DetectionError('DETECTION_BAD_THRESHOLD', 'thresholds.spikeWindowDays must be ≥ spikeMinBaselineDays', { context: { field: 'spikeWindowDays' } });

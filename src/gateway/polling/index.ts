@@ -1,6 +1,7 @@
 export { createBusPoller, type BusPoller, type BusPollerDeps, type BusPollerOptions, type SessionReport } from './bus-poller.js';
 export { createTcpPoller, type TcpPoller, type TcpPollerDeps, type TcpPollerOptions } from './tcp-poller.js';
 export { readJob, type ModelFeatures, type ReadJobContext } from './read-job.js';
+export { EVENT_LOG_LOOKBACK_MS, readEventLog, type EventLogMark, type EventLogMarks, type EventLogRead } from './event-log-read.js';
 export { billingJob, type BillingJobOptions, type BillingReadResult, type BillingSnapshotRead } from './billing-job.js';
 export { loadProfileJob, type LoadProfileEntry, type LoadProfileJobOptions, type LoadProfileRead, type LoadProfileResult } from './load-profile-job.js';
 export { createSchedule, cronTrigger, CYCLE_KINDS, type CycleDefinition, type CycleKind, type CycleStats, type FireOutcome, type PollSchedule, type ScheduleConfig, type Trigger } from './schedule.js';

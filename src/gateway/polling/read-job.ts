@@ -1,5 +1,7 @@
 import type { Clock } from '../../shared/clock.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { DlmsClient } from '../../client/dlms-client.js';
+import { MeterError } from '../../client/errors.js';
 import { readAttributes, type Reading, type ScalerCache } from '../../client/register-reader.js';
 import { asInteger, asString, isIntegerData } from '../../dlms/axdr/read.js';
 import { CLOCK_STATUS } from '../../dlms/axdr/datetime.js';
@@ -7,6 +9,8 @@ import { attributeRef, CLASS_ID, type AttributeRef } from '../../dlms/cosem/clas
 import { OBIS, parseObis } from '../../dlms/cosem/obis.js';
 import type { MeterDefinition, MeterReadResult, MeterReadSuccess } from '../model.js';
 import { PollingError } from './errors.js';
+import { forgetShape, readEventLog, type EventLogMarks } from './event-log-read.js';
+import { deviationOf, VIETNAM_UTC_OFFSET_MINUTES } from './local-time.js';
 import { failureOf, type MeterJob } from './session.js';
 import { registerValue } from './values.js';
 
@@ -14,6 +18,8 @@ import { registerValue } from './values.js';
 export interface ModelFeatures {
   /** The model has the status word 0.0.96.5.0.255 (class 1). */
   statusWord?: boolean;
+  /** The model has the standard event log 0.0.99.98.0.255 (class 7: time stamp, event code). */
+  eventLog?: boolean;
 }
 
 /** Shared by every read of one gateway: scaler_unit is read once per meter, the serial checked once. */
@@ -24,6 +30,21 @@ export interface ReadJobContext {
   /** Meters whose serial has been checked against the config (filled by the job). */
   serialsChecked: Set<string>;
   models?: Readonly<Record<string, ModelFeatures>>;
+  /**
+   * How far each meter's event log has been read. Optional: without it the job keeps its own per context
+   * (in memory either way; after a restart the log is read back EVENT_LOG_LOOKBACK_MS).
+   */
+  eventLogMarks?: EventLogMarks;
+}
+
+/** Marks of contexts that brought none, kept for as long as the context lives. */
+const ownMarks = new WeakMap<ReadJobContext, EventLogMarks>();
+
+function marksOf(ctx: ReadJobContext): EventLogMarks {
+  if (ctx.eventLogMarks) return ctx.eventLogMarks;
+  let marks = ownMarks.get(ctx);
+  if (!marks) ownMarks.set(ctx, (marks = new Map()));
+  return marks;
 }
 
 const CLOCK_REF = attributeRef(CLASS_ID.clock, OBIS.clock, 2);
@@ -33,7 +54,8 @@ const DOUBT_BITS = CLOCK_STATUS.invalidValue | CLOCK_STATUS.doubtfulValue;
 
 /**
  * One poll of one meter: the configured registers of its model, the clock, the status word when the
- * model has it and, on the first read, the serial number — all in as few exchanges as the meter allows.
+ * model has it and, on the first read, the serial number — all in as few exchanges as the meter allows —
+ * then, when the model has it, what the meter's event log gained since the last poll.
  */
 export function readJob(ctx: ReadJobContext): MeterJob<MeterReadResult> {
   return async (client, meter) => {
@@ -105,6 +127,21 @@ async function readOnce(ctx: ReadJobContext, client: DlmsClient, meter: MeterDef
     else if (!isIntegerData(r.data) || r.data.type === 'enum') {
       partial(OBIS.statusRegister, 'POLL_BAD_VALUE', `meter ${meter.id}: status word is ${r.data.type}, not an unsigned integer`);
     } else result.statusWord = Number(asInteger(r.data));
+  }
+
+  if (ctx.models?.[meter.model]?.eventLog === true) {
+    // In the same association, after the registers: the values are already safe whatever happens here.
+    const marks = marksOf(ctx);
+    const mark = marks.get(meter.id);
+    const deviation = (clock.ok ? clock.dateTime?.deviation : undefined) ?? deviationOf(VIETNAM_UTC_OFFSET_MINUTES);
+    try {
+      const log = await readEventLog(client, meter.id, mark, { gatewayNow: receivedAt, meterNow: result.meterTime }, deviation);
+      result.events = log.events;
+      marks.set(meter.id, log.mark);
+    } catch (e) {
+      if (mark?.shape) marks.set(meter.id, forgetShape(mark));
+      partial(OBIS.standardEventLog, e instanceof MeterError || e instanceof PollingError ? e.code : 'METER_PROTOCOL', `meter ${meter.id}: event log not read: ${errorMessage(e)}`);
+    }
   }
   return result;
 }

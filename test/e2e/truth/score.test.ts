@@ -77,6 +77,16 @@ describe('truth scoring', () => {
     expect(s.misses.find((m) => m.figure === 'exact-index')?.reason).toContain('≠ truth 100.5');
   });
 
+  it('holds a needs-review closing that carries the meter index to the truth like a read', () => {
+    const input = good();
+    input.closings[1]!.outcome = 'needs-review';
+    expect(scoreRun(input).exactIndex).toMatchObject({ hit: 2, total: 2 });
+    input.closings[1]!.newIndex = '6';
+    const s = scoreRun(input);
+    expect(s.exactIndex).toMatchObject({ hit: 1, total: 2 });
+    expect(s.misses.find((m) => m.figure === 'exact-index')?.what).toContain('PB KT');
+  });
+
   it('counts an estimate of a meter that answered, and a missing estimate mark, as violations', () => {
     const input = good();
     input.closings[0]!.outcome = 'estimated';

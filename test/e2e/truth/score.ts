@@ -10,7 +10,8 @@ import type { FaultTruth, GroundTruthFile, MeterTruthRecord, TruthBcs } from '..
  * - coverage: DDK (periodic) rows of every imported book whose row in the EXPORTED file has a new index
  *   (CS_MOI not empty — read or estimated) / all DDK rows of those books. A book never exported counts
  *   every one of its DDK rows as a miss.
- * - exact-index: read closings (outcome `read`) whose CS_MOI equals the ground-truth index of the row's
+ * - exact-index: closings from a read (outcome `read`, or `needs-review` with the index the meter showed)
+ *   whose new index equals the ground-truth index of the row's
  *   meter (after a swap: the installed meter, the one the DDK row names) at the period end, compared as
  *   exact decimals / all read closings. One documented allowance: a closing taken from the meter's own
  *   billing snapshot may equal the snapshot the truth records (`periodEnds[].snapshot`), which differs from
@@ -261,7 +262,9 @@ export function scoreRun(input: ScoreInput): ScoreResult {
 
       const meter = r.meterId === null ? undefined : meters.get(r.meterId);
       const pe = meter?.periodEnds.find((p) => p.period === periodLabel(book));
-      if (c?.outcome === 'read') {
+      // A needs-review closing with an index is a meter read too (its fall is what needs the review): it is
+      // held to the truth like any read.
+      if (c?.outcome === 'read' || (c?.outcome === 'needs-review' && c.newIndex !== null)) {
         readTotal++;
         const bcs = r.bcs as TruthBcs;
         const truthValue = pe?.values[bcs];

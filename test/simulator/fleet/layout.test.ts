@@ -117,4 +117,18 @@ describe('fleet layout', () => {
     expect(() => planFleet(smallConfig({ faults: [{ kind: 'stuck', count: 1, until: '+1h' }] }))).toThrow(/faults\[0\]\.until: \+1h is not after/);
     expect(() => validateFleetConfig({ ...smallConfig(), faults: [{ kind: 'stuck', count: 0 }] })).toThrow(/faults\[0\]\.count/);
   });
+
+  it('puts corrupt frames only on HDLC meters: the TCP wrapper has no frame check to catch them', () => {
+    // gwa: 5 on a bus + 3 wrapper TCP; gwb: 4 wrapper TCP. Only the 5 bus meters speak HDLC.
+    const plan = planFleet(smallConfig({ faults: [{ kind: 'corrupt', count: 5 }] }));
+    const hit = plan.meters.filter((m) => m.faults.some((f) => f.kind === 'corrupt'));
+    expect(hit).toHaveLength(5);
+    for (const m of hit) expect(m.place.kind).toBe('bus');
+    expect(() => planFleet(smallConfig({ faults: [{ kind: 'corrupt', count: 6 }] }))).toThrow(/6 meter\(s\) for "corrupt" but only 5 .*HDLC framing/);
+    const tcpMeter = plan.meters.find((m) => m.place.kind === 'tcp')!.id;
+    expect(() => planFleet(smallConfig({ faults: [{ kind: 'corrupt', meters: [tcpMeter] }] }))).toThrow(/faults\[0\]\.meters\[0\]: .*TCP wrapper/);
+    // HDLC over TCP (a gateway with tcp.wrapper false) is fair game.
+    const hdlcTcp = planFleet(smallConfig({ gateways: [{ id: 'gwa', tcp: { meters: 4, wrapper: false } }], faults: [{ kind: 'corrupt', count: 4 }] }));
+    expect(hdlcTcp.meters.filter((m) => m.faults.some((f) => f.kind === 'corrupt'))).toHaveLength(4);
+  });
 });
