@@ -254,7 +254,9 @@ export class DlmsClient {
   /**
    * Sends one request and waits for its answer. On links that allow it a timed-out request is sent again
    * (with its invoke-id, so a late answer to the first copy still matches); answers to earlier requests
-   * that arrive late are dropped rather than taken for this one.
+   * that arrive late are dropped rather than taken for this one. AARE and RLRE carry no invoke-id: the
+   * second answer to a resent AARQ arrives after the first was taken, while the client already waits for
+   * its first GET; it can only belong to an AARQ, so it is dropped too.
    */
   private async exchange(request: Apdu, invoke: InvokeIdAndPriority | undefined, step: MeterStep): Promise<Apdu> {
     const bytes = encodeApdu(request);
@@ -270,6 +272,7 @@ export class DlmsClient {
           const remaining = Math.max(1, deadline - this.clock.now());
           const answer = decodeApdu(await this.link.receive(remaining));
           if (invoke && 'invoke' in answer && answer.invoke.invokeId !== invoke.invokeId) continue;
+          if (isLateAssociationAnswer(request, answer)) continue;
           return answer;
         }
       } catch (e) {
@@ -281,4 +284,11 @@ export class DlmsClient {
       ? new ClientError('CLIENT_TIMEOUT', `no answer to ${step} after ${attempts} attempt(s) of ${waitMs} ms`, { cause: lastError, context: { step } })
       : lastError;
   }
+}
+
+/** An association answer (AARE, RLRE) that arrives while another kind of request waits: a late duplicate. */
+function isLateAssociationAnswer(request: Apdu, answer: Apdu): boolean {
+  if (answer.type === 'aare') return request.type !== 'aarq';
+  if (answer.type === 'rlre') return request.type !== 'rlrq';
+  return false;
 }
