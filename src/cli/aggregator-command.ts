@@ -4,18 +4,20 @@ import { ConfigError } from '../config/errors.js';
 import { loadAggregatorConfig } from '../config/load-aggregator-config.js';
 import { createLogger } from '../shared/logger.js';
 import { parseCommandArgs, UsageError, type Command } from '../shared/command-line.js';
+import { SIMULATED_CLOCK_USAGE, simulatedTimeFrom } from './simulated-time.js';
 import { runUntilSignal } from './service-runner.js';
 
 export const aggregatorCommand: Command = {
   name: 'aggregator',
   summary: 'run the aggregator service (MQTT broker, verified ingest, HTTP API, metrics)',
-  usage: `Usage: chiso aggregator --config FILE [--check]
+  usage: `Usage: chiso aggregator --config FILE [--check] [--simulated-clock FILE]
 
 Runs the aggregator until SIGTERM or Ctrl-C. Logs are JSON lines on stdout.
   --config FILE   the aggregator's YAML/JSON configuration (see config/aggregator.example.yaml)
-  --check         only validate the configuration and print a summary, then exit`,
+  --check         only validate the configuration and print a summary, then exit
+${SIMULATED_CLOCK_USAGE}`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { config: { type: 'string' }, check: { type: 'boolean' } });
+    const { values } = parseCommandArgs(argv, { config: { type: 'string' }, check: { type: 'boolean' }, 'simulated-clock': { type: 'string' } });
     if (!values.config) throw new UsageError('--config FILE is required');
     let config;
     try {
@@ -37,7 +39,8 @@ Runs the aggregator until SIGTERM or Ctrl-C. Logs are JSON lines on stdout.
       return 0;
     }
     const logger = createLogger({ name: 'chiso-aggregator', level: config.logLevel });
-    const aggregator = buildAggregator(config, { logger });
+    const simulated = simulatedTimeFrom(values['simulated-clock']);
+    const aggregator = buildAggregator(config, { logger, ...simulated });
     return runUntilSignal(aggregator, logger);
   },
 };

@@ -76,4 +76,24 @@ describe('SimulatedClock', () => {
       vi.useRealTimers();
     }
   });
+
+  it('runs before its start when its real start is still ahead, and fires timers set there on time', () => {
+    vi.useFakeTimers();
+    try {
+      const real = manualReal();
+      // Real start 2 s ahead at 10×: now is 20 simulated seconds before start.
+      const clock = new SimulatedClock({ start: 100_000, speed: 10, realNow: real.now, realStart: 3_000 });
+      expect(clock.now()).toBe(80_000);
+      const fired: number[] = [];
+      clock.setTimeout(() => fired.push(clock.now()), 5_000); // at 85 000, 500 real ms from now
+      real.advance(499);
+      vi.advanceTimersByTime(499);
+      expect(fired).toEqual([]);
+      real.advance(1);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual([85_000]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

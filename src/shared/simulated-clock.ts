@@ -112,6 +112,19 @@ export class SimulatedClock implements Clock {
   }
 
   private realAt(simTime: number): number {
+    // Before the anchor (a clock whose real start is still ahead, so that the processes sharing it have
+    // time to start before `start`): walk from simTime up to the anchor and go back that much real time.
+    if (simTime < this.simAnchor) {
+      let sim = simTime;
+      let back = 0;
+      while (sim < this.simAnchor) {
+        const { speed, until } = this.speedAt(sim);
+        const step = Math.min(until, this.simAnchor) - sim;
+        back += step / speed;
+        sim += step;
+      }
+      return this.realAnchor - back;
+    }
     let sim = this.simAnchor;
     let r = this.realAnchor;
     while (sim < simTime) {
