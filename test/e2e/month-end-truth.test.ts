@@ -88,11 +88,11 @@ function filesNamed(dir: string, pattern: RegExp): string[] {
   return out;
 }
 
-// Not yet part of `npm test`: the last run (518 s) met coverage, exact indexes, recall, offline-before-
-// reading-day and loss/duplication, but not precision (91 %: five consumption spikes, two of them in the week
-// after a power failure whose days without consumption depress the average) nor honest estimates (ten
-// registers of meters on the HDLC-over-TCP gateway estimated while they answered). Run it with
-// CHISO_TRUTH_TEST=1; issue 5 stays open until it passes in CI.
+// Not yet part of `npm test`: the last run (517 s) met coverage, exact indexes, recall, offline-before-
+// reading-day and loss/duplication, but not precision (94.4 %: three consumption spikes, two of them on the
+// power-failure meters a week after the outage) nor honest estimates (two registers of meters on the
+// HDLC-over-TCP gateway estimated while they answered). Run it with CHISO_TRUTH_TEST=1; issue 5 stays open
+// until it passes in CI.
 describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', () => {
   it('closes and exports a whole month of 2 000 meters as the ground truth says', async () => {
     const realStart = Date.now();

@@ -92,6 +92,17 @@ describe('consumption spike', () => {
     expect(events).toEqual([]);
   });
 
+  it('leaves a power failure out of the average: the ordinary week after it is not a spike', () => {
+    // No supply on days 5–8: no consumption, and the meter does not answer the polls after days 5, 6 and 7.
+    const all = household(30, (d) => (d >= 5 && d <= 8 ? 0 : undefined));
+    const unread = new Set([6, 7, 8]);
+    const { events } = replay(all.filter((_, i) => !unread.has(i)));
+    expect(events).toEqual([]);
+    // Read through the outage (days at zero), the average holds the missing energy, and the same week flags:
+    // this is what leaving the unread span out avoids.
+    expect(raised(replay(all).events)).toContain('consumption-spike');
+  });
+
   it('does not judge without a week of history (a weekend could be the whole baseline)', () => {
     const { events } = replay(household(6, (d) => (d === 5 ? 25 : undefined)));
     expect(events).toEqual([]);

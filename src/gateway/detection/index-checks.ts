@@ -122,21 +122,23 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
   if (!pivot) return 'unknown';
   const base = series.find((p) => p.at >= pivot.at - t.spikeWindowDays * MS_PER_DAY);
   if (!base) return 'unknown';
-  const baselineDays = (pivot.at - base.at) / MS_PER_DAY;
+  const baseline = baselineOf(series, base, pivot);
+  if (baseline === undefined) return 'unknown'; // a drop inside the window is the index-drop check's business
+  const baselineDays = baseline.days;
   if (baselineDays < t.spikeMinBaselineDays) return 'unknown';
   const intervalDays = (cur.at - pivot.at) / MS_PER_DAY;
-  const baselineAdvance = toNumber(sub(pivot.value, base.value));
+  const baselineAdvance = baseline.advance;
   const newAdvance = toNumber(sub(cur.value, pivot.value));
-  // A drop inside the window is the index-drop check's business; rates across it mean nothing.
-  if (baselineAdvance < 0 || newAdvance < 0) return 'unknown';
+  if (newAdvance < 0) return 'unknown';
   const average = baselineAdvance / baselineDays;
   const rate = newAdvance / intervalDays;
   // Judged on the cautious side of the display's resolution: each difference of two indexes may be off by
-  // one last-digit step, so the new rate is taken one step lower and the average one step higher. A meter
-  // using 0.3 kWh/day on a whole-kWh display otherwise "spikes" to 1 kWh/day on every day its digit moves.
+  // one last-digit step, so the new rate is taken one step lower and the average one step higher (a step
+  // per stretch the average adds up). A meter using 0.3 kWh/day on a whole-kWh display otherwise "spikes"
+  // to 1 kWh/day on every day its digit moves.
   const step = toNumber(cur.step);
   const rateLow = (newAdvance - step) / intervalDays;
-  const averageHigh = (baselineAdvance + step) / baselineDays;
+  const averageHigh = (baselineAdvance + baseline.stretches * step) / baselineDays;
   if (rateLow < t.spikeMinDailyKwh || rateLow < t.spikeRatio * averageHigh) return 'healthy';
   return {
     key: `consumption-spike@${obis}`,
@@ -150,6 +152,7 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
       windowStart: iso(base.at),
       windowEnd: iso(pivot.at),
       windowDays: numberText(baselineDays, 2),
+      unreadDaysLeftOut: numberText(baseline.leftOutDays, 2),
       intervalStart: iso(pivot.at),
       intervalEnd: iso(cur.at),
       intervalDays: numberText(intervalDays, 2),
@@ -166,4 +169,36 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
     },
     lifetime: 'period',
   };
+}
+
+/**
+ * The average's advance and days over the baseline points, leaving out the spans where the meter went
+ * unread for more than twice its usual poll interval. A meter without supply does not answer and does not
+ * count: its outage in the average would make the next ordinary week look like a spike (two such flags in
+ * the truth run, a week after a four-day power failure). One missed poll stays in. Undefined when the index
+ * went down inside the baseline.
+ */
+function baselineOf(series: readonly Point[], base: Point, pivot: Point): { advance: number; days: number; stretches: number; leftOutDays: number } | undefined {
+  const points = series.slice(series.indexOf(base), series.indexOf(pivot) + 1);
+  const spans = points.slice(1).map((p, i) => ({ ms: p.at - points[i]!.at, advance: toNumber(sub(p.value, points[i]!.value)) }));
+  if (spans.some((x) => x.advance < 0)) return undefined;
+  const sorted = spans.map((x) => x.ms).sort((a, b) => a - b);
+  const usual = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  let advance = 0;
+  let ms = 0;
+  let leftOut = 0;
+  let stretches = 0;
+  let inStretch = false;
+  for (const x of spans) {
+    if (x.ms > 2 * usual) {
+      leftOut += x.ms;
+      inStretch = false;
+      continue;
+    }
+    advance += x.advance;
+    ms += x.ms;
+    if (!inStretch) stretches++;
+    inStretch = true;
+  }
+  return { advance, days: ms / MS_PER_DAY, stretches: Math.max(1, stretches), leftOutDays: leftOut / MS_PER_DAY };
 }
