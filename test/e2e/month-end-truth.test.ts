@@ -72,7 +72,9 @@ afterAll(async () => {
   await aggregator?.close().catch(() => undefined);
   await Promise.all(fleetProcesses.map((p) => p.stop(10_000).catch(() => undefined)));
   killAll();
-  rmSync(work, { recursive: true, force: true });
+  // CHISO_TRUTH_KEEP=1 keeps the run's folder (central database, gateway stores, exports) to look into a miss.
+  if (process.env['CHISO_TRUTH_KEEP'] === '1') console.log(`truth test: the run's files are kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
