@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_ITEMS_PER_BATCH } from '../wire/batch.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../wire/codec.js';
-import { DEFAULT_TOPIC_ROOT } from '../wire/topics.js';
+import { DEFAULT_TOPIC_ROOT, isBrokerUrl, isTopicRoot } from '../wire/topics.js';
 import { cronText, filePath, numberAbove, portNumber, text, timeZoneText, wholeNumber } from './schema-parts.js';
 
 /**
@@ -71,22 +71,6 @@ export const MqttFileSchema = z
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'either password or passwordFile, not both' });
     }
   });
-
-function isBrokerUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(u.protocol) && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-/** The wire's rule (assertTopicRoot), as a predicate. */
-function isTopicRoot(root: string): boolean {
-  return (
-    root.length > 0 && root.length <= 200 && !root.startsWith('$') && !/[+#\u0000]/.test(root) && root.split('/').every((l) => l.length > 0)
-  );
-}
 
 export const KeysFileSchema = z.strictObject({
   /** The gateway's Ed25519 signing key (PKCS#8 PEM). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { validate } from './codec.js';
-import { assertTopicRoot, isValidGatewayId } from './topics.js';
+import { isBrokerUrl, isTopicRoot, isValidGatewayId } from './topics.js';
 
 /**
  * Enrolment: the one HTTP exchange between a gateway and the aggregator (`POST /api/enrol`). A technician
@@ -90,22 +90,4 @@ export function parseEnrolRequest(value: unknown): EnrolRequest {
 /** Validates an enrolment answer; WireError WIRE_MALFORMED naming the first wrong field otherwise. */
 export function parseEnrolResponse(value: unknown): EnrolResponse {
   return validate(EnrolResponseSchema, value, 'enrolment answer');
-}
-
-function isBrokerUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(u.protocol) && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-function isTopicRoot(s: string): boolean {
-  try {
-    assertTopicRoot(s);
-    return true;
-  } catch {
-    return false;
-  }
 }

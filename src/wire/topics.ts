@@ -41,13 +41,22 @@ export function assertGatewayId(id: unknown): asserts id is string {
  * wildcards are not allowed in topic names; `$` topics are reserved for the broker).
  */
 export function assertTopicRoot(root: string): void {
-  const ok =
-    root.length > 0 &&
-    root.length <= 200 &&
-    !root.startsWith('$') &&
-    !/[+#\u0000]/.test(root) &&
-    root.split('/').every((level) => level.length > 0);
-  if (!ok) throw new WireError('WIRE_BAD_TOPIC', `invalid topic root ${JSON.stringify(root)}`);
+  if (!isTopicRoot(root)) throw new WireError('WIRE_BAD_TOPIC', `invalid topic root ${JSON.stringify(root)}`);
+}
+
+/** assertTopicRoot as a predicate, for schemas (the config files, the enrolment answer). */
+export function isTopicRoot(root: string): boolean {
+  return root.length > 0 && root.length <= 200 && !root.startsWith('$') && !/[+#\u0000]/.test(root) && root.split('/').every((level) => level.length > 0);
+}
+
+/** A broker URL a gateway can connect to: mqtt(s), ws(s), tcp or ssl, with a host. */
+export function isBrokerUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(u.protocol) && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** `{root}/gw/{gatewayId}/{kind}`. Throws WIRE_BAD_TOPIC on an invalid gateway id or root. */

@@ -30,21 +30,8 @@ export interface ReadJobContext {
   /** Meters whose serial has been checked against the config (filled by the job). */
   serialsChecked: Set<string>;
   models?: Readonly<Record<string, ModelFeatures>>;
-  /**
-   * How far each meter's event log has been read. Optional: without it the job keeps its own per context
-   * (in memory either way; after a restart the log is read back EVENT_LOG_LOOKBACK_MS).
-   */
-  eventLogMarks?: EventLogMarks;
-}
-
-/** Marks of contexts that brought none, kept for as long as the context lives. */
-const ownMarks = new WeakMap<ReadJobContext, EventLogMarks>();
-
-function marksOf(ctx: ReadJobContext): EventLogMarks {
-  if (ctx.eventLogMarks) return ctx.eventLogMarks;
-  let marks = ownMarks.get(ctx);
-  if (!marks) ownMarks.set(ctx, (marks = new Map()));
-  return marks;
+  /** How far each meter's event log has been read (in memory: after a restart it is read back EVENT_LOG_LOOKBACK_MS). */
+  eventLogMarks: EventLogMarks;
 }
 
 const CLOCK_REF = attributeRef(CLASS_ID.clock, OBIS.clock, 2);
@@ -131,7 +118,7 @@ async function readOnce(ctx: ReadJobContext, client: DlmsClient, meter: MeterDef
 
   if (ctx.models?.[meter.model]?.eventLog === true) {
     // In the same association, after the registers: the values are already safe whatever happens here.
-    const marks = marksOf(ctx);
+    const marks = ctx.eventLogMarks;
     const mark = marks.get(meter.id);
     const deviation = (clock.ok ? clock.dateTime?.deviation : undefined) ?? deviationOf(VIETNAM_UTC_OFFSET_MINUTES);
     try {

@@ -119,7 +119,7 @@ export interface Gateway {
 
   const scalers = new ScalerCache();
   const models = Object.fromEntries(Object.entries(config.models).map(([name, m]) => [name, { statusWord: m.statusWord, eventLog: m.eventLog }]));
-  const ctx = { clock, scalers, serialsChecked: new Set<string>(), models };
+  const ctx = { clock, scalers, serialsChecked: new Set<string>(), eventLogMarks: new Map(), models };
   const pollers = createPollers(config, { clock, ...(deps.openPort ? { openPort: deps.openPort } : {}), log, metrics });
   const pollMeters = pollers.pollMeters;
 

@@ -26,7 +26,7 @@ describe('bus poller on an IEC 62056-21 mode E bus (2 meters)', () => {
   let bus: Awaited<ReturnType<typeof startPtyBus>>;
   let poller: ReturnType<typeof createBusPoller>;
   let meters: MeterDefinition[];
-  const ctx: ReadJobContext = { clock, scalers: new ScalerCache(), serialsChecked: new Set(), models: { 'SIM-1P': { statusWord: true } } };
+  const ctx: ReadJobContext = { clock, scalers: new ScalerCache(), serialsChecked: new Set(), eventLogMarks: new Map(), models: { 'SIM-1P': { statusWord: true } } };
 
   beforeAll(async () => {
     bus = await startPtyBus({ meters: fleet, baud: 9600, iec21: { mode: 'mode-e', maxBaud: 9600 } });

@@ -24,7 +24,7 @@ describe('bus poller on a simulated RS485 bus (6 meters, 9600 baud)', () => {
   let bus: Awaited<ReturnType<typeof startPtyBus>>;
   let poller: ReturnType<typeof createBusPoller>;
   let meters: MeterDefinition[];
-  const ctx: ReadJobContext = { clock, scalers: new ScalerCache(), serialsChecked: new Set(), models: { 'SIM-1P': { statusWord: true } } };
+  const ctx: ReadJobContext = { clock, scalers: new ScalerCache(), serialsChecked: new Set(), eventLogMarks: new Map(), models: { 'SIM-1P': { statusWord: true } } };
 
   beforeAll(async () => {
     bus = await startPtyBus({ meters: fleet, baud: 9600 });

@@ -35,7 +35,7 @@ describe('bus poller when the port dies (USB adapter unplugged) and comes back',
       { clock, log, locks: new BusRegistry() },
     );
     const meters: MeterDefinition[] = [1, 2].map((i) => definition(i, { kind: 'bus', bus: 'bus-b', server: { logical: 1, physical: 16 + i, size: 4 } }));
-    const job = readJob({ clock, scalers: new ScalerCache(), serialsChecked: new Set() });
+    const job = readJob({ clock, scalers: new ScalerCache(), serialsChecked: new Set(), eventLogMarks: new Map() });
     try {
       expect((await poller.pollAll(meters, job)).map((r) => r.ok)).toEqual([true, true]);
 

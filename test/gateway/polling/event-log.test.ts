@@ -53,6 +53,7 @@ describe('event log read with the registers (simulated meters over TCP)', () => 
     clock: gatewayClock,
     scalers: new ScalerCache(),
     serialsChecked: new Set(),
+    eventLogMarks: new Map(),
     models: { 'SIM-1P': { statusWord: true, ...features } },
   });
   const poll = async (i: number, job: MeterJob<MeterReadResult>): Promise<MeterReadSuccess> => {
@@ -154,7 +155,6 @@ describe('event log read with the registers (simulated meters over TCP)', () => 
 
   it('keeps one mark per meter: a meter with nothing logged starts from its own lookback', async () => {
     const ctx = newContext();
-    ctx.eventLogMarks = new Map();
     now = NOW + DAY;
     const one = await poll(1, readJob(ctx));
     const two = await poll(2, readJob(ctx));

@@ -37,7 +37,7 @@ describe('poll schedule', () => {
     const { clock } = shiftedClock();
     const poller = createTcpPoller({ maxParallel: 2 }, { clock });
     const meters = [1, 2].map((i) => definition(i, { kind: 'tcp', host: '127.0.0.1', port: server.port, profile: 'wrapper', serverWPort: i, responseTimeoutMs: 1000, maxRetries: 1 }));
-    const job = readJob({ clock, scalers: new ScalerCache(), serialsChecked: new Set() });
+    const job = readJob({ clock, scalers: new ScalerCache(), serialsChecked: new Set(), eventLogMarks: new Map() });
     const cycles: MeterReadResult[][] = [];
     const done = deferred();
     const { trigger, pull } = fakeTrigger();

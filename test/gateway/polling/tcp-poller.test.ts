@@ -11,7 +11,7 @@ describe('TCP poller against the simulator (wrapper)', () => {
   const fleet = Array.from({ length: 8 }, (_, i) => simMeter(i + 1));
   let server: TcpMeterServer;
   const { clock } = shiftedClock();
-  const ctx = (): ReadJobContext => ({ clock, scalers: new ScalerCache(), serialsChecked: new Set() });
+  const ctx = (): ReadJobContext => ({ clock, scalers: new ScalerCache(), serialsChecked: new Set(), eventLogMarks: new Map() });
   const tcpMeter = (i: number, overrides: Partial<MeterDefinition> = {}) =>
     definition(i, { kind: 'tcp', host: '127.0.0.1', port: server.port, profile: 'wrapper', serverWPort: i, responseTimeoutMs: 1000, maxRetries: 1 }, overrides);
 
