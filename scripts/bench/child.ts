@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 const launcher = fileURLToPath(new URL('../../../bin/chiso-sim.js', import.meta.url));
 
 /** Starts `chiso-sim` with the given arguments (which must include --tcp 0) and waits until it is ready. */
-export async function chisoSim(args: string[]): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [launcher, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function chisoSim(args: string[]): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  // Profiling hook (not used for the figures): e.g. CHISO_BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+  const extra = (process.env['CHISO_BENCH_SIM_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, launcher, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`chiso-sim did not start: ${out}`)), 15_000);
@@ -21,6 +23,7 @@ export async function chisoSim(args: string[]): Promise<{ port: number; stop(): 
   });
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

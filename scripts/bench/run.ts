@@ -5,6 +5,7 @@ import { benchGatewayResources } from './gateway-resources.js';
 import { benchExport } from './export.js';
 import { benchExportBook } from './export-book.js';
 import { benchIngest } from './ingest.js';
+import { benchSimulator } from './simulator.js';
 
 /**
  * `npm run bench`: every benchmark in turn, each printing its figures. Runs on this machine only
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   wire: benchWire,
   bus: benchBus,
   client: benchClientThroughput,
+  simulator: benchSimulator,
   gateway: benchGatewayResources,
   ingest: benchIngest,
   export: async () => {

@@ -9,6 +9,7 @@ import { MeterSimError } from '../meter/errors.js';
 import type { SimulatedMeter } from '../meter/meter-model.js';
 import { describeServed, hdlcLink, type ServedMeter } from './addressing.js';
 import { EffectRunner, Line, type ByteSink } from './effect-runner.js';
+import { FrameRouter } from './frame-router.js';
 import { MeterEndpoint, type Iec21SignOn } from './meter-endpoint.js';
 import { checkAddressing, settingsFor, type SettingsOption } from './tcp-server.js';
 
@@ -75,7 +76,7 @@ async function startSocat(dir: string): Promise<{ a: string; b: string; socat: C
 
 /**
  * An RS485 bus without hardware: a socat pseudo-terminal pair, our end opened with serialport (raw), the
- * other end's path handed to the client. All meters hear every byte and only the addressed one answers;
+ * other end's path handed to the client. Each frame reaches the meter it is addressed to (frame-router.ts);
  * answers are paced at the bus speed (10 bits per byte), so a 9600-baud bus is as slow as a real one.
  */
 export async function startPtyBus(options: PtyBusOptions): Promise<PtyBus> {
@@ -103,9 +104,16 @@ export async function startPtyBus(options: PtyBusOptions): Promise<PtyBus> {
     (m, i) =>
       new EffectRunner(new MeterEndpoint(m, links[i]!, settingsFor(options.settings, m, i + 1)), sink, line, note, options.iec21 ? 300 : undefined),
   );
+  // An IEC 62056-21 sign-on is not HDLC: then every meter hears every byte and finds its own address.
+  const router = options.iec21 ? undefined : new FrameRouter(links);
   port.onData((bytes) => {
     const copy = bytes.slice();
-    for (const r of runners) r.receive(copy);
+    if (!router) {
+      for (const r of runners) r.receive(copy);
+      return;
+    }
+    const routed = router.route(copy);
+    if (routed.kind === 'frames') for (const f of routed.frames) runners[f.index]!.receive(f.bytes);
   });
   port.onClose((error) => {
     if (error) note(`bus: ${error.message}`);

@@ -4,6 +4,7 @@ import { MeterSimError } from '../meter/errors.js';
 import type { SimulatedMeter } from '../meter/meter-model.js';
 import { describeServed, hdlcLink, wrapperLink, type ServedMeter } from './addressing.js';
 import { EffectRunner, Line, type ByteSink } from './effect-runner.js';
+import { FrameRouter } from './frame-router.js';
 import { MeterEndpoint, type MeterProtocolSettings } from './meter-endpoint.js';
 
 export type SettingsOption = MeterProtocolSettings | ((meter: SimulatedMeter, index: number) => MeterProtocolSettings);
@@ -45,8 +46,8 @@ export function checkAddressing(meters: readonly unknown[], addressSize: Address
 
 /**
  * Meters behind a TCP port (RF-to-IP modems, cellular meters, or an RS485 bus behind a TCP converter).
- * Every connection gets its own link and association state for each meter; the meter models are shared,
- * so what one connection sets (the clock) the next one reads.
+ * Every connection gets its own link and association state for each meter it addresses; the meter models
+ * are shared, so what one connection sets (the clock) the next one reads.
  */
 export async function startTcpMeterServer(options: TcpMeterServerOptions): Promise<TcpMeterServer> {
   const host = options.host ?? '127.0.0.1';
@@ -72,17 +73,27 @@ export async function startTcpMeterServer(options: TcpMeterServerOptions): Promi
       },
     };
     const line = new Line(options.baud);
-    const runners = options.meters.map(
-      (m, i) => new EffectRunner(new MeterEndpoint(m, links[i]!, settingsFor(options.settings, m, i + 1)), sink, line, note),
-    );
+    // A meter's endpoint exists from the first frame addressed to it: a connection usually talks to one.
+    const router = new FrameRouter(links);
+    const runners = new Map<number, EffectRunner>();
+    const runnerFor = (i: number): EffectRunner => {
+      let r = runners.get(i);
+      if (!r) {
+        const m = options.meters[i]!;
+        r = new EffectRunner(new MeterEndpoint(m, links[i]!, settingsFor(options.settings, m, i + 1)), sink, line, note);
+        runners.set(i, r);
+      }
+      return r;
+    };
     socket.on('data', (chunk: Buffer) => {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
-      for (const r of runners) r.receive(bytes);
+      const routed = router.route(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+      if (routed.kind === 'close') return sink.close(routed.reason);
+      for (const f of routed.frames) runnerFor(f.index).receive(f.bytes);
     });
     socket.on('error', () => undefined); // a reset by the client ends the connection like a close
     socket.on('close', () => {
       sockets.delete(socket);
-      for (const r of runners) r.close();
+      for (const r of runners.values()) r.close();
     });
   });
 
