@@ -38,7 +38,7 @@ Exit status: 0 all read, 1 some attribute or the meter failed, 2 wrong usage.`,
       for (const r of readings) io.out(values.json ? JSON.stringify(readingToJson(r, name)) : formatReading(r));
       return readings.every((r) => r.ok) ? 0 : 1;
     } catch (e) {
-      if (e instanceof DlmsError && e.code === 'DLMS_IEC21_PROTOCOL') {
+      if (e instanceof DlmsError && (e.code === 'DLMS_IEC21_PROTOCOL' || e.code === 'DLMS_IEC21_TIMEOUT')) {
         io.err(`chiso read: IEC 62056-21 sign-on failed: ${e.message}`);
         return 1;
       }

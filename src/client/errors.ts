@@ -64,6 +64,9 @@ function codeFor(e: unknown): MeterErrorCode {
       case 'DLMS_BAD_FRAME':
       case 'DLMS_TRUNCATED':
         return 'METER_CORRUPT';
+      case 'DLMS_IEC21_TIMEOUT':
+        // Silence is a meter that does not answer; half an answer then silence is a line problem.
+        return e.context['received'] === 0 ? 'METER_NO_ANSWER' : 'METER_CORRUPT';
       case 'DLMS_DATA_ACCESS': {
         const result = e.context['result'];
         if (result === 'object-undefined' || result === 'object-class-inconsistent' || result === 'object-unavailable') return 'METER_OBJECT_UNDEFINED';

@@ -28,7 +28,8 @@ export type DlmsErrorCode =
   | 'DLMS_BLOCK_SEQUENCE' // a block transfer out of sequence
   | 'DLMS_INVOKE_ID' // response to a request we did not send
   // mode C / E
-  | 'DLMS_IEC21_PROTOCOL';
+  | 'DLMS_IEC21_PROTOCOL' // an answer that breaks the sign-on or readout
+  | 'DLMS_IEC21_TIMEOUT'; // a wait of the sign-on or readout ran out (context: bytes received meanwhile)
 
 export class DlmsError extends ChisoError<DlmsErrorCode> {
   constructor(code: DlmsErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {

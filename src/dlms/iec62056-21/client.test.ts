@@ -154,14 +154,16 @@ describe('mode C readout', () => {
     expect(errorOf(big.effects).message).toContain('longer than 32 bytes');
   });
 
-  it('turns a timeout into an error naming the step', () => {
+  it('turns a timeout into DLMS_IEC21_TIMEOUT naming the step and what was heard meanwhile', () => {
     const first = run([{ type: 'start', mode: 'readout' }, { type: 'timeout' }]);
     expect(first.state.step).toBe('failed');
+    expect(errorOf(first.effects).code).toBe('DLMS_IEC21_TIMEOUT');
     expect(errorOf(first.effects).message).toBe('no identification message within 2000 ms after the request (received nothing)');
-    expect(errorOf(first.effects).context).toEqual({ step: 'await-identification' });
+    expect(errorOf(first.effects).context).toEqual({ step: 'await-identification', received: 0 });
     const second = run([{ type: 'start', mode: 'readout' }, bytes(IDENT_C), bytes(BLOCK.subarray(0, 10)), { type: 'timeout' }]);
+    expect(errorOf(second.effects).code).toBe('DLMS_IEC21_TIMEOUT');
     expect(errorOf(second.effects).message).toBe('data message incomplete after 2000 ms of silence (10 bytes of it received)');
-    expect(errorOf(second.effects).context).toEqual({ step: 'await-data' });
+    expect(errorOf(second.effects).context).toEqual({ step: 'await-data', received: 10 });
   });
 
   it('ignores stale timeouts and stray bytes once done or failed, and restarts on start', () => {

@@ -147,7 +147,9 @@ function onTimeout(state: ClientState): ClientStep {
     const detail = state.buffer.length > 0 ? `only ${state.buffer.length} bytes without CR LF` : 'nothing';
     return fail(
       state,
-      new DlmsError('DLMS_IEC21_PROTOCOL', `no identification message within ${state.settings.responseTimeoutMs} ms after the request (received ${detail})`),
+      new DlmsError('DLMS_IEC21_TIMEOUT', `no identification message within ${state.settings.responseTimeoutMs} ms after the request (received ${detail})`, {
+        context: { received: state.buffer.length },
+      }),
       state.step,
     );
   }
@@ -155,7 +157,9 @@ function onTimeout(state: ClientState): ClientStep {
     const detail = state.buffer.length > 0 ? `${state.buffer.length} bytes of it received` : 'no STX received';
     return fail(
       state,
-      new DlmsError('DLMS_IEC21_PROTOCOL', `data message incomplete after ${state.settings.responseTimeoutMs} ms of silence (${detail})`),
+      new DlmsError('DLMS_IEC21_TIMEOUT', `data message incomplete after ${state.settings.responseTimeoutMs} ms of silence (${detail})`, {
+        context: { received: state.buffer.length },
+      }),
       state.step,
     );
   }

@@ -168,7 +168,7 @@ describe('client ↔ server over a simulated line', () => {
 
   it('a meter with another address stays silent and the client times out at the identification', () => {
     const sim = simulate({}, METER, { type: 'start', mode: 'readout', address: '11111111' });
-    expect(sim.client.outcomes).toMatchObject([{ type: 'error', error: { code: 'DLMS_IEC21_PROTOCOL', context: { step: 'await-identification' } } }]);
+    expect(sim.client.outcomes).toMatchObject([{ type: 'error', error: { code: 'DLMS_IEC21_TIMEOUT', context: { step: 'await-identification', received: 0 } } }]);
     expect(sim.server.outcomes).toEqual([]);
   });
 

@@ -38,17 +38,8 @@ export async function signOnMeter(port: Transport, raw: Transport, bus: BusDefin
   // The port carries one listener (the HDLC links' channel): the sign-on borrows it for its duration.
   let onData: ((bytes: Uint8Array) => void) | undefined;
   let onClose: ((error?: Error) => void) | undefined;
-  // What happened last, to tell silence from a bad answer when the sign-on fails (see silentFailure).
-  const seen: Seen = { received: [], lastWasTimer: false };
-  const watched: Clock = {
-    now: () => clock.now(),
-    setTimeout: (fn, ms) =>
-      clock.setTimeout(() => {
-        seen.lastWasTimer = true;
-        fn();
-      }, ms),
-    clearTimeout: (h) => clock.clearTimeout(h),
-  };
+  // What was heard, to tell silence from a bad answer when the sign-on times out (see silentFailure).
+  const seen: Seen = { received: [] };
   const line: ReconfigurableLine = {
     get description() {
       return port.description;
@@ -70,12 +61,11 @@ export async function signOnMeter(port: Transport, raw: Transport, bus: BusDefin
     shared.attach(
       (bytes) => {
         if (seen.received.length < 256) seen.received.push(...bytes.subarray(0, 256 - seen.received.length));
-        seen.lastWasTimer = false;
         onData?.(bytes);
       },
       (error) => onClose?.(error),
     );
-    const result = await signOn(line, { mode: 'hdlc', ...(meter.serial !== undefined ? { address: meter.serial } : {}), clock: watched });
+    const result = await signOn(line, { mode: 'hdlc', ...(meter.serial !== undefined ? { address: meter.serial } : {}), clock });
     if (result.mode !== 'hdlc') throw new PollingError('POLL_BAD_CONFIG', `meter ${meter.id}: the sign-on ended in a readout, not the HDLC hand-over`, { context: { meter: meter.id, step: 'sign-on' } });
     return result.baud;
   } catch (e) {
@@ -91,13 +81,13 @@ export async function signOnMeter(port: Transport, raw: Transport, bus: BusDefin
 }
 
 /**
- * The sign-on machine ends a wait that ran out with the same DLMS_IEC21_PROTOCOL code as a garbled
- * answer. For the poller the two are different faults: nothing at all after the request is a meter that
- * does not answer (dead, unpowered, wrong serial in the config: retry later, count towards offline); a
- * partial answer then silence is line trouble (noise, wrong speed) like a corrupt HDLC frame.
+ * A sign-on wait that ran out (DLMS_IEC21_TIMEOUT) is one of two faults for the poller: nothing at all
+ * after the request is a meter that does not answer (dead, unpowered, wrong serial in the config: retry
+ * later, count towards offline); a partial answer then silence is line trouble (noise, wrong speed) like a
+ * corrupt HDLC frame.
  */
 function silentFailure(e: unknown, seen: Seen, address: string | undefined): MeterErrorCode | undefined {
-  if (!isDlmsError(e) || e.code !== 'DLMS_IEC21_PROTOCOL' || !seen.lastWasTimer) return undefined;
+  if (!isDlmsError(e) || e.code !== 'DLMS_IEC21_TIMEOUT') return undefined;
   // A half-duplex RS485 adapter echoes our own request: that is not an answer.
   const echo = encodeRequest(address);
   const heard = seen.received.length >= echo.length && echo.every((b, i) => (seen.received[i]! & 0x7f) === b) ? seen.received.slice(echo.length) : seen.received;
@@ -107,6 +97,4 @@ function silentFailure(e: unknown, seen: Seen, address: string | undefined): Met
 interface Seen {
   /** The first bytes heard during the sign-on (parity bit as the port gave it). */
   received: number[];
-  /** The last thing that happened was a timer running out, not bytes arriving. */
-  lastWasTimer: boolean;
 }
