@@ -20,7 +20,7 @@ import { gatewayYamlFor } from './demo/gateway-config-from-fleet.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MARKER = '.chiso-demo';
 /** Simulated schedules: registers every 6 hours, the meters' month-end snapshot at 00:30 on the 1st, the digest at 06:00; no load profile (the demo is about the month end). */
-const SCHEDULES = { registers: '0 0 */6 * * *', billingSnapshot: '0 30 0 1 * *', dailyDigest: '0 0 6 * * *', loadProfile: 'off' };
+const SCHEDULES = { registers: '0 0 */6 * * *', billingSnapshot: '0 30 0-4 1 * *', dailyDigest: '0 0 6 * * *', loadProfile: 'off' };
 
 /** The month end in a few lines: what the books got, where the files are. */
 function summaryOf(done: { closed: CloseSummary[]; exported: { book: string; dir: string; version: number; rows: number }[]; held: { book: string; flags: number }[] }, exportDir: string): string {

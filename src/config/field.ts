@@ -37,6 +37,10 @@ export type MeterConnection =
   | { kind: 'tcp'; host: string; port: number; profile: 'wrapper'; serverWPort: number; responseTimeoutMs: number; maxRetries: number }
   | { kind: 'tcp'; host: string; port: number; profile: 'hdlc'; server: ServerAddressSpec; responseTimeoutMs: number; maxRetries: number };
 
+/** The meter's own alarms (status word bits, event-log codes) the gateway reports. */
+export const METER_ALARMS = ['cover-open', 'magnetic-tamper', 'power-failure', 'reverse-flow'] as const;
+export type MeterAlarm = (typeof METER_ALARMS)[number];
+
 /** How one register of a meter model maps to a CMIS register (BCS). Never assumed: configured per model. */
 export interface RegisterMapping {
   obis: string;
@@ -68,5 +72,7 @@ export interface MeterDefinition {
   /** GET-with-list use for this model; 'never' for models known to mishandle it. */
   withList: 'auto' | 'never';
   maxListItems: number;
+  /** The model's event-log codes that open an alarm, when they are not the usual ones (DEFAULT_EVENT_CODES). */
+  eventCodes?: Readonly<Record<number, MeterAlarm>>;
 }
 

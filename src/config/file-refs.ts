@@ -35,6 +35,8 @@ export function resolveFrom(baseDir: string, path: string): string {
 
 export interface Secrets {
   mqttPassword?: string;
+  /** clockSync.passwordFile's content: the password of the client that sets clocks. */
+  clockSyncPassword?: string;
   /** Meter index → password read from its passwordFile. */
   meterPasswords: Map<number, string>;
 }
@@ -74,6 +76,10 @@ export function readFileRefs(s: Sections, baseDir: string, files: ConfigFiles, o
     const v = readSecret(['meters', i, 'auth', 'passwordFile'], auth.passwordFile);
     if (v !== undefined) secrets.meterPasswords.set(i, v);
   });
+  if (s.clockSync?.passwordFile !== undefined) {
+    const v = readSecret(['clockSync', 'passwordFile'], s.clockSync.passwordFile);
+    if (v !== undefined) secrets.clockSyncPassword = v;
+  }
   if (options.requireKeyFiles && s.keys) {
     needFile(['keys', 'privateKeyFile'], s.keys.privateKeyFile, 'the gateway private key file (PEM)');
     if (s.keys.aggregatorPublicKeyFile !== undefined) {

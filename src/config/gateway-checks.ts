@@ -3,6 +3,7 @@ import type { ConfigProblem } from './errors.js';
 import {
   AuthFileSchema,
   BusFileSchema,
+  ClockSyncFileSchema,
   KeysFileSchema,
   MeterFileSchema,
   ModelFileSchema,
@@ -33,6 +34,7 @@ export interface Sections {
   meterAuth: (AuthFile | undefined)[];
   mqtt: z.output<typeof MqttFileSchema> | undefined;
   keys: z.output<typeof KeysFileSchema> | undefined;
+  clockSync: z.output<typeof ClockSyncFileSchema> | undefined;
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -61,6 +63,7 @@ export function salvageSections(root: unknown): Sections {
     meterAuth: list(r.meters).map((m) => (isMapping(m) ? parsed(AuthFileSchema, m.auth ?? {}) : undefined)),
     mqtt: parsed(MqttFileSchema, r.mqtt),
     keys: parsed(KeysFileSchema, r.keys),
+    clockSync: parsed(ClockSyncFileSchema, r.clockSync ?? {}),
   };
 }
 

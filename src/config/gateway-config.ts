@@ -1,4 +1,4 @@
-import type { BusDefinition, MeterConnection, MeterDefinition, RegisterMapping, ServerAddressSpec } from './field.js';
+import type { BusDefinition, MeterAlarm, MeterConnection, MeterDefinition, RegisterMapping, ServerAddressSpec } from './field.js';
 import { resolveFrom, type Secrets } from './file-refs.js';
 import type { BusFile, GatewayFile, HdlcAddressFile, LOG_LEVELS, MeterFile, ModelFile } from './gateway-schema.js';
 
@@ -27,7 +27,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   retention: { maxBytes: number; maxAgeDays: number; forgetAckedAfterDays: number };
   /** Limits of the `clock-sync` command. */
-  clockSync: { maxAdjustSeconds: number; clientSap?: number };
+  /** Who sets meter clocks: the client (SAP) and its password, when not the reading client's. */
+  clockSync: { maxAdjustSeconds: number; clientSap?: number; password?: string };
 }
 
 export interface MeterModel {
@@ -39,6 +40,8 @@ export interface MeterModel {
   statusWord: boolean;
   /** The model has the standard event log 0.0.99.98.0.255: its new entries are read on every poll. */
   eventLog: boolean;
+  /** Its own event codes for the alarms, when configured (otherwise the usual IDIS ones). */
+  eventCodes?: Readonly<Record<number, MeterAlarm>>;
 }
 
 /** node-cron expressions, run in `timeZone`. */
@@ -114,7 +117,16 @@ export function toGatewayConfig(file: GatewayFile, source: string, baseDir: stri
     metrics: file.metrics === false ? false : { ...file.metrics },
     logLevel: file.logLevel,
     retention: { ...file.retention },
-    clockSync: { ...file.clockSync },
+    clockSync: clockSyncOf(file.clockSync, secrets.clockSyncPassword),
+  };
+}
+
+function clockSyncOf(c: GatewayFile['clockSync'], passwordFromFile: string | undefined): GatewayConfig['clockSync'] {
+  const password = c.password ?? passwordFromFile;
+  return {
+    maxAdjustSeconds: c.maxAdjustSeconds,
+    ...(c.clientSap === undefined ? {} : { clientSap: c.clientSap }),
+    ...(password === undefined ? {} : { password }),
   };
 }
 
@@ -126,6 +138,7 @@ function toModel(m: ModelFile): MeterModel {
     maxListItems: m.maxListItems,
     statusWord: m.statusWord,
     eventLog: m.eventLog,
+    ...(m.eventCodes === undefined ? {} : { eventCodes: Object.fromEntries(Object.entries(m.eventCodes).map(([code, alarm]) => [Number(code), alarm])) }),
   };
 }
 
@@ -175,5 +188,6 @@ function toMeter(m: MeterFile, model: MeterModel, password: string | undefined):
     importOnly: m.importOnly,
     withList: model.withList,
     maxListItems: model.maxListItems,
+    ...(model.eventCodes === undefined ? {} : { eventCodes: model.eventCodes }),
   };
 }

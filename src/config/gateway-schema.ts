@@ -19,6 +19,7 @@ import {
   wholeNumber,
   CMIS_CODE_PATTERN,
 } from './schema-parts.js';
+import { METER_ALARMS } from './field.js';
 import {
   KeysFileSchema,
   LOG_LEVELS,
@@ -97,8 +98,20 @@ export const ModelFileSchema = z
      * since the last poll, so that an alarm that came and went between two polls is still reported.
      */
     eventLog: boolean.default(false),
+    /**
+     * Which of the model's event-log codes open which alarm, e.g. { 1: power-failure, 40: cover-open }, when
+     * the make does not use the usual IDIS numbering; codes not listed are not alarms. Needs eventLog.
+     */
+    eventCodes: z
+      .record(z.string().regex(/^\d{1,5}$/, { error: 'an event code 0..65535' }).refine((k) => Number(k) <= 65535, { error: 'an event code 0..65535' }), oneOf(METER_ALARMS), {
+        error: 'a mapping of event codes to alarms',
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
+    if (m.eventCodes !== undefined && !m.eventLog) {
+      ctx.addIssue({ code: 'custom', path: ['eventCodes'], message: "the model's eventLog: true (the codes are those of its event log)" });
+    }
     const seenObis = new Map<string, number>();
     const seenBcs = new Map<string, number>();
     m.registers.forEach((r, i) => {
@@ -250,11 +263,23 @@ export const GatewayRetentionFileSchema = RetentionFileSchema.extend({
  * Setting meter clocks on central's `clock-sync` command. A larger correction is refused whatever the
  * command asks: a big jump in a meter clock hides tampering (or a wrong gateway clock) and needs a person.
  */
-export const ClockSyncFileSchema = z.strictObject({
-  maxAdjustSeconds: wholeNumber(1, 86_400).default(300),
-  /** The client that may set the clock (1 = management on most meters); default the meter's own client. */
-  clientSap: wholeNumber(1, 127).optional(),
-});
+export const ClockSyncFileSchema = z
+  .strictObject({
+    maxAdjustSeconds: wholeNumber(1, 86_400).default(300),
+    /** The client that may set the clock (1 = management on most meters); default the meter's own client. */
+    clientSap: wholeNumber(1, 127).optional(),
+    /** That client's LLS password (or a file holding it); default each meter's own reading password. */
+    password: text('a password', 64).optional(),
+    passwordFile: filePath('the path of a file holding the password').optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.password !== undefined && c.passwordFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'either password or passwordFile, not both' });
+    }
+    if ((c.password !== undefined || c.passwordFile !== undefined) && c.clientSap === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientSap'], message: 'the client the password is for (e.g. 1, management): without it the clock is set as the meter is read' });
+    }
+  });
 
 // --- the file ------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ export const SchedulesFileSchema = z.strictObject({
   /** Register reads through the day: the data for daily checks of offline and abnormal meters. */
   registers: cronText.default('0 */4 * * *'),
   /** The meters' own month-end snapshot, read after it exists (00:30 on the 1st). */
-  billingSnapshot: cronText.default('30 0 1 * *'),
+  billingSnapshot: cronText.default('30 0-4 1 * *'),
   /** "off" for gateways whose meters keep no load profile, or where it is not wanted centrally. */
   loadProfile: cronText.or(z.literal('off')).default('15 1 * * *'),
   clockCheck: cronText.or(z.literal('off')).default('45 2 * * *'),

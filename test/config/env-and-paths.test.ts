@@ -83,6 +83,17 @@ describe('relative paths', () => {
     expect(s.load(text).dataDir).toBe(s.path('elsewhere'));
   });
 
+  it("the clock-setting client's password comes from its own file, and a missing one is named", () => {
+    s.write('secrets/management.pwd', 'mgmt-secret\n');
+    const text = BASE + 'clockSync: { clientSap: 1, passwordFile: secrets/management.pwd }\n';
+    expect(s.load(text).clockSync).toEqual({ maxAdjustSeconds: 300, clientSap: 1, password: 'mgmt-secret' });
+    const missing = BASE + 'clockSync: { clientSap: 1, passwordFile: management.pwd }\n';
+    expect(s.refuse(missing).message).toMatch(
+      new RegExp(`clockSync\\.passwordFile: found ${JSON.stringify(s.path('management.pwd')).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(.*\\), expected a readable file holding the password`),
+    );
+    expect(s.refuse(BASE + 'clockSync: { password: x }\n').message).toContain('clockSync.clientSap: found nothing, expected the client the password is for');
+  });
+
   it('an empty password file is refused', () => {
     s.write('empty.pwd', '\n');
     const text = edit(BASE, 'passwordFile: meter.pwd', 'passwordFile: empty.pwd');
@@ -110,7 +121,7 @@ describe('defaults', () => {
     expect(c.meters[0]).toMatchObject({ multiplier: '1', importOnly: true, authentication: { clientSap: 17 }, withList: 'auto', maxListItems: 10 });
     expect(c.schedules).toEqual({
       registers: '0 */4 * * *',
-      billingSnapshot: '30 0 1 * *',
+      billingSnapshot: '30 0-4 1 * *',
       loadProfile: '15 1 * * *',
       clockCheck: '45 2 * * *',
       dailyDigest: '0 6 * * *',

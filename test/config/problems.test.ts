@@ -26,6 +26,22 @@ describe('each class of mistake names the place, what was found and what is expe
     expect(invalid(text)).toBe(`${file}: meters[1].model: found "bussiness", expected one of the models house, business (line ${lineOf(text, 'bussiness')})`);
   });
 
+  it("a model's event codes: loaded as numbers, and refused with a bad code, an unknown alarm or without eventLog", () => {
+    const withCodes = (codes: string, eventLog = 'true') =>
+      edit(BASE, '  business:\n    registers:', `  business:\n    eventLog: ${eventLog}\n    eventCodes: ${codes}\n    registers:`);
+    const c = s.load(withCodes('{ 7001: magnetic-tamper, "40": cover-open }'));
+    expect(c.meters.find((m) => m.id === 'M2')!.eventCodes).toEqual({ 7001: 'magnetic-tamper', 40: 'cover-open' });
+    expect(c.meters.find((m) => m.id === 'M1')!.eventCodes).toBeUndefined();
+    const line = lineOf(withCodes('{}'), 'eventCodes');
+    expect(invalid(withCodes('{ 70000: cover-open }'))).toBe(`${file}: models.business.eventCodes["70000"]: found the name "70000", expected an event code 0..65535 (line ${line})`);
+    expect(invalid(withCodes('{ 40: lid-lifted }'))).toBe(
+      `${file}: models.business.eventCodes["40"]: found "lid-lifted", expected one of cover-open, magnetic-tamper, power-failure, reverse-flow (line ${line})`,
+    );
+    expect(invalid(withCodes('{ 40: cover-open }', 'false'))).toBe(
+      `${file}: models.business.eventCodes: found a mapping, expected the model's eventLog: true (the codes are those of its event log) (line ${line})`,
+    );
+  });
+
   it('unknown bus', () => {
     const text = edit(BASE, 'bus: bus1\n    hdlcAddress: { physical: 18 }', 'bus: bus2\n    hdlcAddress: { physical: 18 }');
     expect(invalid(text)).toBe(`${file}: meters[1].bus: found "bus2", expected one of the buses bus1 (line ${lineOf(text, 'bus: bus2')})`);

@@ -159,7 +159,9 @@ export class Reverifier {
     if (stored === undefined) {
       throw new ReverifyError('REVERIFY_NO_METER', `metering point ${point}: meter ${latest.meter_id} has no stored KT read to verify`, { context: { meteringPoint: point, meterId: latest.meter_id } });
     }
-    const registers = [...new Set([TOTAL_IMPORT, stored.obis])];
+    // The register of the stored read, whatever its OBIS on this model: a gateway refuses a register its
+    // model does not read, so adding 1.0.1.8.0.255 would fail on a model that bills KT from another code.
+    const registers = [stored.obis];
     const commandId = randomUUID();
     const expiresAt = now + this.#lifetime;
     const payload = signCommand(

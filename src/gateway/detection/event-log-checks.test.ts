@@ -90,6 +90,18 @@ describe('event log: the meter’s alarms between two polls', () => {
     expect(events).toEqual([]);
   });
 
+  it("reads another make's codes from the meter's model (eventCodes), and then not the usual ones", () => {
+    const meter = testMeter({ eventCodes: { 7001: 'magnetic-tamper', 7002: 'reverse-flow' } });
+    const { events } = replay(
+      [
+        { at: day(10), statusWord: 0, events: [] },
+        { at: day(11), statusWord: 0, events: [{ at: day(10, 8), code: 42 }, { at: day(10, 9), code: 7001 }] },
+      ],
+      meter,
+    );
+    expect(eventsOf(events, 'raised').map((e) => [e.evidence['event'], e.evidence['code']])).toEqual([['magnetic-tamper', '7001']]);
+  });
+
   it('raises one anomaly per alarm, with the first time stamp and how often the meter logged it', () => {
     const { perPoll } = replay([
       {

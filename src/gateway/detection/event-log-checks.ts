@@ -1,3 +1,4 @@
+import type { MeterAlarm } from '../../config/field.js';
 import type { MeterDefinition, MeterReadSuccess } from '../model.js';
 import type { CheckOutcome, Finding, Severity } from './anomaly-state.js';
 import { iso } from './local-time.js';
@@ -5,14 +6,18 @@ import { STATUS_FLAGS } from './register-checks.js';
 
 export const EVENT_LOG_OBIS = '0.0.99.98.0.255';
 
-/** The meter's own alarms, named as the status word names them. */
+/** The meter's own alarms, named as the status word names them (and as a model's `eventCodes` does). */
 export type MeterEventName = (typeof STATUS_FLAGS)[number]['name'];
+// The config's alarm names and the status word's must be the same set, or a configured code opens nothing.
+const SAME_ALARMS: [MeterEventName, MeterAlarm] extends [MeterAlarm, MeterEventName] ? true : never = true;
+void SAME_ALARMS;
 
 /**
  * Event codes that open one of those alarms, in the IDIS/DSMR standard-event-log numbering the simulator
  * uses (simulators/meter/meter-events.ts EVENT_CODES). Reverse flow has no common code: 200 is the
- * simulator's, from the manufacturer range — another make needs its own map. Codes that only close an
- * alarm (power up, cover closed) and every other event (clock adjusted…) are not flagged.
+ * simulator's, from the manufacturer range — another make gives its own map (the model's `eventCodes` in
+ * the config). Codes that only close an alarm (power up, cover closed) and every other event (clock
+ * adjusted…) are not flagged.
  */
 export const DEFAULT_EVENT_CODES: Readonly<Record<number, MeterEventName>> = {
   1: 'power-failure', // power down
@@ -28,7 +33,7 @@ export const DEFAULT_EVENT_CODES: Readonly<Record<number, MeterEventName>> = {
  * not the status word's, so a status bit that clears does not clear it. An alarm whose status bit is set
  * on this same read is left to the status word, which reports it — and clears it — already.
  */
-export function checkEventLog(meter: MeterDefinition, read: MeterReadSuccess, codes: Readonly<Record<number, MeterEventName>> = DEFAULT_EVENT_CODES): CheckOutcome {
+export function checkEventLog(meter: MeterDefinition, read: MeterReadSuccess, codes: Readonly<Record<number, MeterEventName>> = meter.eventCodes ?? DEFAULT_EVENT_CODES): CheckOutcome {
   if (read.events === undefined) return { evaluated: [], findings: [] };
   const out: CheckOutcome = { evaluated: [], findings: [] };
   for (const flag of STATUS_FLAGS) {

@@ -45,9 +45,11 @@ export async function runClockSync(c: ClockSyncCommand, deps: ClockSyncDeps): Pr
   const targets = c.meterId === undefined ? config.meters : config.meters.filter((m) => m.id === c.meterId);
   if (targets.length === 0) throw new GatewayError('GATEWAY_UNKNOWN_METER', `meter ${c.meterId} is not configured on gateway ${config.gateway.id}`);
   const limit = Math.min(c.maxAdjustSeconds, config.clockSync.maxAdjustSeconds);
-  const clientSap = config.clockSync.clientSap;
-  // Setting the clock may need another association (a client with write access) than reading does.
-  const asSetter = (m: MeterDefinition): MeterDefinition => (clientSap === undefined ? m : { ...m, authentication: { ...m.authentication, clientSap } });
+  const { clientSap, password } = config.clockSync;
+  // Setting the clock may need another association (a client with write access, its own password) than
+  // reading does.
+  const asSetter = (m: MeterDefinition): MeterDefinition =>
+    clientSap === undefined ? m : { ...m, authentication: { clientSap, ...(password ?? m.authentication.password ? { password: password ?? m.authentication.password } : {}) } };
   const groups = await deps.pollMeters(targets.map(asSetter), clockSyncJob(clock, limit));
   const summary = clockSyncSummary(groups.flatMap((g) => g.results));
   for (const s of summary) if (s.action === 'set') log.info({ meter: s.meterId, offsetSeconds: s.offsetSeconds }, `meter ${s.meterId} clock set (was ${s.offsetSeconds} s off)`);

@@ -6,6 +6,8 @@ import { ChisoError, type ErrorContext } from '../../shared/errors.js';
  */
 export type GatewayErrorCode =
   | 'GATEWAY_UNKNOWN_METER' // a command names a meter this gateway does not serve
+  | 'GATEWAY_UNKNOWN_REGISTER' // a read-now asks for a register the meter's model does not read
+  | 'GATEWAY_REGISTER_NOT_READ' // a read-now's register did not come back (the meter refused that attribute)
   | 'GATEWAY_CLOCK_JUMP_REFUSED' // a clock correction larger than the limits: a person must look first
   | 'GATEWAY_CLOCK_SYNC_FAILED' // the meter could not be read or set
   | 'GATEWAY_READ_NOT_STORED' // a read-now read the meter but the outbox refused its reads (disk full, corrupt)

@@ -19,16 +19,16 @@ import { resolveThresholds } from '../detection/thresholds.js';
 import { createForwarder, forwarderMqttOptions, type Forwarder } from '../forwarder/index.js';
 import type { MeterDefinition, MeterReadResult } from '../model.js';
 import {
-  billingJob,
   createSchedule,
   cronTrigger,
-  lastMonthEnd,
   readJob,
   type PollSchedule,
   type Trigger,
 } from '../polling/index.js';
 import { clockCheckJob, type ClockReading } from './clock-jobs.js';
+import { billingCycle } from './billing-cycle.js';
 import { commandHandler } from './commands.js';
+import { loadEventLogMarks, saveEventLogMarks } from './event-log-marks.js';
 import { loadProfileCycles } from './load-profile-cycle.js';
 import { createOutboxWriter } from './outbox-writer.js';
 import { createPollers } from './pollers.js';
@@ -36,7 +36,7 @@ import type { RequestedRead } from './read-commands.js';
 import { runRetention } from './retention.js';
 import { DetectionRunner, HISTORY_DEPTH } from './detection-runner.js';
 import { gatewayMetrics } from './gateway-metrics.js';
-import { registerRecords, snapshotRecords } from './records.js';
+import { registerRecords } from './records.js';
 import { writeStatusFile, type GatewayStatusReport } from './status-file.js';
 import { statusReport } from './status-report.js';
 
@@ -119,7 +119,8 @@ export interface Gateway {
 
   const scalers = new ScalerCache();
   const models = Object.fromEntries(Object.entries(config.models).map(([name, m]) => [name, { statusWord: m.statusWord, eventLog: m.eventLog }]));
-  const ctx = { clock, scalers, serialsChecked: new Set<string>(), eventLogMarks: new Map(), models };
+  const eventLogMarks = loadEventLogMarks(history, config.meters.map((m) => m.id), log);
+  const ctx = { clock, scalers, serialsChecked: new Set<string>(), eventLogMarks, models };
   const pollers = createPollers(config, { clock, ...(deps.openPort ? { openPort: deps.openPort } : {}), log, metrics });
   const pollMeters = pollers.pollMeters;
 
@@ -143,6 +144,7 @@ export interface Gateway {
     }
     // Taken now: the events written next clear the store's problem flag when their database is fine.
     const notStored = writer.appendReads(records) ? null : writer.problem();
+    saveEventLogMarks(history, eventLogMarks, results, clock.now(), log);
     const detected = detection.afterCycle(busId, results, clock.now());
     for (const p of detected.problems) problems.set(p.meterId, { code: p.code, message: p.message, at: p.at });
     writer.appendEvents(detected.events);
@@ -169,25 +171,10 @@ export interface Gateway {
     return { results: all, records, notStored };
   }
 
-  async function billingCycle(): Promise<void> {
-    const monthStart = lastMonthEnd(clock.now());
-    const groups = await pollMeters(config.meters, billingJob({ clock, scalers, monthStart }));
-    const meters = new Map(config.meters.map((m) => [m.id, m]));
-    const records: ReadRecord[] = [];
-    let ok = 0;
-    for (const g of groups) {
-      for (const r of g.results) {
-        const meter = meters.get(r.meterId as string);
-        if (r.ok && meter && 'monthStart' in r) {
-          records.push(...snapshotRecords(config.gateway.id, meter, r));
-          ok++;
-        }
-      }
-    }
-    writer.appendReads(records);
-    forwarder?.wake();
-    lastCycle = { kind: 'billing', at: clock.now(), ok, failed: config.meters.length - ok };
-    log.info({ monthStart: new Date(monthStart).toISOString(), meters: ok, records: records.length }, 'billing snapshots read');
+  const readBillingSnapshots = billingCycle({ config: () => config, clock, scalers, history, writer, pollMeters, wake: () => forwarder?.wake(), log });
+  async function billingSnapshotCycle(): Promise<void> {
+    const outcome = await readBillingSnapshots();
+    lastCycle = { kind: 'billing', at: clock.now(), ok: outcome.read, failed: outcome.failed };
     writeStatus();
   }
 
@@ -249,7 +236,7 @@ export interface Gateway {
     return createSchedule(
       {
         registers: { cron: c.schedules.registers, run: () => registersCycle() },
-        billing: { cron: c.schedules.billingSnapshot, run: billingCycle },
+        billing: { cron: c.schedules.billingSnapshot, run: billingSnapshotCycle },
         ...(c.schedules.loadProfile === 'off' ? {} : { loadProfile: { cron: c.schedules.loadProfile, run: () => loadProfileCycle() } }),
         ...(c.schedules.clockCheck === 'off' ? {} : { clockCheck: { cron: c.schedules.clockCheck, run: clockCheckCycle } }),
         digest: { cron: c.schedules.dailyDigest, run: digestCycle },
@@ -361,7 +348,7 @@ export interface Gateway {
       log.info('gateway stopped');
     },
     async runCycle(kind) {
-      const cycles = { registers: registersCycle, billing: billingCycle, digest: digestCycle, loadProfile: loadProfileCycle, clockCheck: clockCheckCycle, retention: retentionCycle };
+      const cycles = { registers: registersCycle, billing: billingSnapshotCycle, digest: digestCycle, loadProfile: loadProfileCycle, clockCheck: clockCheckCycle, retention: retentionCycle };
       await cycles[kind]();
     },
     catchUpIdle: async () => {

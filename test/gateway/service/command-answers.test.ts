@@ -51,6 +51,13 @@ describe('read-now answer', () => {
     });
   });
 
+  it('with a register list answers those registers and their read ids only', () => {
+    const records = registerRecords('GW1', meter, read, 60, { reread: true });
+    const answer = readNowAnswer('CT1', read, records, ['1.0.1.8.1.255']);
+    expect(answer.registers).toEqual([{ obis: '1.0.1.8.1.255', bcs: 'BT', value: '8000.1', unit: 'kWh' }]);
+    expect(answer.readIds).toEqual([records[1]!.readId]);
+  });
+
   it('a meter without a time: meterTime null, and the read ids (stamped with the receive time) still say which reads', () => {
     const { meterTime: _, ...untimed } = read;
     const records = registerRecords('GW1', meter, untimed, 60, { reread: true });

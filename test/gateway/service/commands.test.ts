@@ -12,7 +12,8 @@ describe('gateway service commands', () => {
   const skew = (i: number) => rig.meters[i]!.clockAt(rig.meters[i]!.now()) - rig.meters[i]!.now();
 
   beforeAll(async () => {
-    rig = await startRig({ meters: 2, extraYaml: 'clockSync: { maxAdjustSeconds: 120, clientSap: 1 }' });
+    // The meters' management client (SAP 1) has its own password: the clock is set with it, not the reading one.
+    rig = await startRig({ meters: 2, extraYaml: 'clockSync: { maxAdjustSeconds: 120, clientSap: 1, password: mgmt-secret }', meterSettings: { managementPassword: 'mgmt-secret' } });
     await waitFor(() => rig.gateway.status().central.connected, 'the gateway connected');
   }, 30_000);
 
@@ -65,8 +66,9 @@ describe('gateway service commands', () => {
       expect(answer).toMatchObject({ ok: true });
       const result = ReadNowResultSchema.parse(answer.result);
       expect(result.meterId).toBe('CT1');
-      expect(result.registers.map((r) => r.obis)).toEqual(['1.0.1.8.0.255', '1.0.1.8.1.255']);
-      expect(result.readIds).toHaveLength(2);
+      // Only the asked register is answered; the whole profile was read and stored all the same.
+      expect(result.registers.map((r) => r.obis)).toEqual(['1.0.1.8.0.255']);
+      expect(result.readIds).toHaveLength(1);
       await waitFor(() => result.readIds!.every((id) => signed.has(id) && rig.aggregator.stored.has(id)), 'the read-now reads, signed and acked', 20_000);
       for (const [i, id] of result.readIds!.entries()) {
         const read = signed.get(id)!;
@@ -80,6 +82,8 @@ describe('gateway service commands', () => {
 
     const unknown = await rig.send({ type: 'read-now', meterId: 'CT9', purpose: 'on-demand' });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'GATEWAY_UNKNOWN_METER', message: expect.stringContaining('meter CT9 is not configured') } });
+    const typo = await rig.send({ type: 'read-now', meterId: 'CT1', registers: ['1.0.1.8.0.255', '1.0.15.8.0.255'], purpose: 'phuc-tra' });
+    expect(typo).toMatchObject({ ok: false, error: { code: 'GATEWAY_UNKNOWN_REGISTER', message: expect.stringMatching(/meter CT1 \(model \S+\) does not read 1\.0\.15\.8\.0\.255; it reads 1\.0\.1\.8\.0\.255/) } });
   }, 60_000);
 
   it('read-now answers an error, not read ids, when its reads cannot be stored', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { SimulatedMeter } from '../../../simulators/meter/meter-model.js';
+import type { MeterProtocolSettings } from '../../../simulators/protocol/meter-endpoint.js';
 import { startTcpMeterServer } from '../../../simulators/protocol/servers.js';
 import { parseGatewayConfig } from '../../../src/config/load-gateway-config.js';
 import { buildGateway, type Gateway, type GatewayDeps } from '../../../src/gateway/service/gateway.js';
@@ -30,14 +31,16 @@ export interface ServiceRig {
   close(): Promise<void>;
 }
 
-export async function startRig(options: { meters?: number; extraYaml?: string; now?: () => number; deps?: Partial<GatewayDeps> } = {}): Promise<ServiceRig> {
+export async function startRig(
+  options: { meters?: number; extraYaml?: string; now?: () => number; deps?: Partial<GatewayDeps>; meterSettings?: MeterProtocolSettings } = {},
+): Promise<ServiceRig> {
   const tmp = tempDir('chiso-gw-svc-');
   const now = options.now ?? Date.now;
   const meters = Array.from(
     { length: options.meters ?? 2 },
     (_, i) => new SimulatedMeter({ serial: `S${i + 1}`, seed: i + 1, profile: { kind: 'household' }, installedAt: Date.UTC(2025, 0, 1), password: 'secret', timeSource: now }),
   );
-  const tcp = await startTcpMeterServer({ port: 0, wrapper: true, meters });
+  const tcp = await startTcpMeterServer({ port: 0, wrapper: true, meters, ...(options.meterSettings ? { settings: options.meterSettings } : {}) });
   const broker = await startBroker();
   const gwKeys = generateKeyPair();
   const aggKeys = generateKeyPair();
