@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ import { formatScore, scoreRun, type ExportedRow, type ScoreEvent, type ScoreInp
  */
 
 const FLEET_FILE = join(root, 'test/e2e/fixtures/fleet.truth.yaml');
-const SCHEDULES = { registers: '0 0 12 2-31 * *', billingSnapshot: '0 30 0 1 * *', loadProfile: 'off', clockCheck: 'off', dailyDigest: '0 0 6 * * *' };
+const SCHEDULES = { registers: '0 0 12 2-31 * *', billingSnapshot: '0 30 0-4 1 * *', loadProfile: 'off', clockCheck: 'off', dailyDigest: '0 0 6 * * *' };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** The October 2026 books' cutoff (06:00 local on 1 November, the calendar's default). */
@@ -177,6 +177,8 @@ describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', 
       rmSync(statusFile, { force: true });
       const p = startProcess(chisoBin, ['gateway', '--config', join(work, id, 'gateway.yaml'), '--simulated-clock', fleetJson]);
       gateways.set(id, p);
+      // Its log (warnings and errors) beside its database, for a kept run (CHISO_TRUTH_KEEP=1).
+      void p.exit.then(() => appendFileSync(join(work, id, 'gateway.log'), `${[...p.out, p.err()].join('\n')}\n`));
       // Up when it has written its status file (at start, after the broker connection is made).
       const deadline = Date.now() + 60_000;
       while (statusOf(id) === undefined) {

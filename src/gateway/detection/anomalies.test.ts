@@ -92,6 +92,31 @@ describe('consumption spike', () => {
     expect(events).toEqual([]);
   });
 
+  it("compares a business's week with whole weeks before it, not with ten days holding two weekends", () => {
+    // A false flag of the truth run, its reads as stored (a business: ~80 kWh on working days, ~18 on
+    // Saturday, rising mid-month; the gateway started on a Tuesday and its schedule skips the 1st). Against
+    // the ten days before it (two weekends) the week to 20 October was 1.31×; against the week before, 1.16×.
+    const reads: [string, string][] = [
+      ['2026-09-29T08:49:30Z', '118434.16'], ['2026-10-02T06:03:04Z', '118680.90'], ['2026-10-03T05:48:37Z', '118744.22'],
+      ['2026-10-04T05:49:06Z', '118761.65'], ['2026-10-05T05:36:17Z', '118805.64'], ['2026-10-06T05:49:50Z', '118884.80'],
+      ['2026-10-07T05:51:01Z', '118965.01'], ['2026-10-08T05:54:32Z', '119047.58'], ['2026-10-09T05:51:03Z', '119133.34'],
+      ['2026-10-10T06:06:21Z', '119211.94'], ['2026-10-11T06:01:35Z', '119230.17'], ['2026-10-12T07:04:15Z', '119283.97'],
+      ['2026-10-13T06:14:27Z', '119362.02'], ['2026-10-14T06:00:42Z', '119451.14'], ['2026-10-15T06:15:46Z', '119553.31'],
+      ['2026-10-16T07:07:14Z', '119661.16'], ['2026-10-17T05:58:18Z', '119731.88'], ['2026-10-18T05:30:26Z', '119750.87'],
+      ['2026-10-19T05:47:50Z', '119812.87'], ['2026-10-20T05:33:44Z', '119908.07'],
+    ];
+    const pts = reads.map(([t, v]) => [Date.parse(t), v] as [number, string]);
+    expect(replay(pts, meter, 1, 120).events).toEqual([]);
+  });
+
+  it('takes the usual poll interval from the shorter spans: a gap at the gateway start does not hide an outage', () => {
+    // Read on day 0, then not until day 3 (the gateway started, its schedule skips the 1st), daily to day 4,
+    // no supply days 5–8 (unread), daily again: four spans before the outage, two of them gaps.
+    const all = household(30, (d) => (d >= 5 && d <= 8 ? 0 : undefined));
+    const { events } = replay(all.filter((_, i) => ![1, 2, 6, 7, 8].includes(i)), meter, 1, 40);
+    expect(events).toEqual([]);
+  });
+
   it('leaves a power failure out of the average: the ordinary week after it is not a spike', () => {
     // No supply on days 5–8: no consumption, and the meter does not answer the polls after days 5, 6 and 7.
     const all = household(30, (d) => (d >= 5 && d <= 8 ? 0 : undefined));

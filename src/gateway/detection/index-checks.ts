@@ -107,8 +107,8 @@ export function checkStuck(obis: string, series: readonly Point[], t: DetectionT
 
 /**
  * Consumption spike, per day so that uneven poll intervals compare: the rate over the newest interval of at
- * least spikeMinIntervalHours (a week by default) against the average rate over the days before it (at
- * least spikeMinBaselineDays, at most spikeWindowDays back from the interval's start). Judging one day at
+ * least spikeMinIntervalHours (a week by default) against the average rate over the whole weeks before it
+ * (at least spikeMinBaselineDays, at most spikeWindowDays back from the interval's start). Judging one day at
  * 1.3× flags every business weekday against an average that holds its weekend and many households' Sundays
  * (DOMAIN.md: 1.4 M flags, 2 056 real); a week against the weeks before compares like with like, and the
  * flag still comes early for a large jump: a ×5 day alone lifts its week to 1.6×. Near-zero loads (below
@@ -120,7 +120,7 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
   if (!cur) return 'unknown';
   const pivot = [...series].reverse().find((p) => cur.at - p.at >= t.spikeMinIntervalHours * MS_PER_HOUR);
   if (!pivot) return 'unknown';
-  const base = series.find((p) => p.at >= pivot.at - t.spikeWindowDays * MS_PER_DAY);
+  const base = wholeWeeksBefore(series, pivot, t.spikeWindowDays) ?? series.find((p) => p.at >= pivot.at - t.spikeWindowDays * MS_PER_DAY);
   if (!base) return 'unknown';
   const baseline = baselineOf(series, base, pivot);
   if (baseline === undefined) return 'unknown'; // a drop inside the window is the index-drop check's business
@@ -171,6 +171,26 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
   };
 }
 
+/** Half a day: how far from a whole number of weeks a baseline may start (reads drift around their hour). */
+const WEEK_TOLERANCE_MS = MS_PER_DAY / 2;
+
+/**
+ * The earliest point a whole number of weeks (within half a day) before the pivot, inside the window: a
+ * baseline of whole weeks holds each weekday as often as the judged week does. Ten days holding two
+ * weekends made a business's ordinary week 1.31× its "average" in the truth run. Undefined when no point
+ * falls near a whole week (irregular reads): the caller then takes the whole window.
+ */
+function wholeWeeksBefore(series: readonly Point[], pivot: Point, windowDays: number): Point | undefined {
+  const week = 7 * MS_PER_DAY;
+  for (const p of series) {
+    const back = pivot.at - p.at;
+    if (back > windowDays * MS_PER_DAY + WEEK_TOLERANCE_MS) continue;
+    const weeks = Math.round(back / week);
+    if (weeks >= 1 && Math.abs(back - weeks * week) <= WEEK_TOLERANCE_MS) return p;
+  }
+  return undefined;
+}
+
 /**
  * The average's advance and days over the baseline points, leaving out the spans where the meter went
  * unread for more than twice its usual poll interval. A meter without supply does not answer and does not
@@ -182,8 +202,9 @@ function baselineOf(series: readonly Point[], base: Point, pivot: Point): { adva
   const points = series.slice(series.indexOf(base), series.indexOf(pivot) + 1);
   const spans = points.slice(1).map((p, i) => ({ ms: p.at - points[i]!.at, advance: toNumber(sub(p.value, points[i]!.value)) }));
   if (spans.some((x) => x.advance < 0)) return undefined;
+  // The lower median: with few spans (a fresh gateway, a gap at its start) the upper one can be the gap.
   const sorted = spans.map((x) => x.ms).sort((a, b) => a - b);
-  const usual = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const usual = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
   let advance = 0;
   let ms = 0;
   let leftOut = 0;
