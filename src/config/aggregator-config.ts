@@ -39,7 +39,10 @@ export interface EmbeddedBrokerSettings {
   embedded: true;
   host: string;
   port: number;
-  /** PEM texts, read at load time so a missing certificate stops the start with the other problems. */
+  /**
+   * PEM texts, read at load time so a missing certificate stops the start with the other problems. With
+   * `ca`, the TLS listener requires gateway client certificates signed by it (CN = gateway id).
+   */
   tls?: { host?: string; port: number; certFile: string; keyFile: string; caFile?: string; cert: string; key: string; ca?: string };
   publicUrl?: string;
 }

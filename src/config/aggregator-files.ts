@@ -53,7 +53,7 @@ export function readAggregatorFiles(
     const tls: NonNullable<AggregatorFileTexts['tls']> = {};
     const cert = read(['broker', 'tls', 'certFile'], t.certFile, 'the certificate (PEM)', false);
     const key = read(['broker', 'tls', 'keyFile'], t.keyFile, 'the certificate key (PEM)', false);
-    const ca = t.caFile === undefined ? undefined : read(['broker', 'tls', 'caFile'], t.caFile, 'a CA certificate (PEM)', false);
+    const ca = t.caFile === undefined ? undefined : read(['broker', 'tls', 'caFile'], t.caFile, "the CA certificate (PEM) of the gateways' client certificates", false);
     if (cert !== undefined) tls.cert = cert;
     if (key !== undefined) tls.key = key;
     if (ca !== undefined) tls.ca = ca;

@@ -40,8 +40,11 @@ export const BrokerTlsFileSchema = z.strictObject({
   port: listenPort.default(8883),
   certFile: filePath('the path of the broker certificate (PEM)'),
   keyFile: filePath('the path of the broker certificate key (PEM)'),
-  /** Only to require client certificates signed by this CA; gateways log in with id and password anyway. */
-  caFile: filePath('the path of a CA certificate (PEM)').optional(),
+  /**
+   * Set, the TLS listener requires a client certificate signed by this CA whose CN is the gateway id
+   * (an extra factor: the gateway still logs in with its id and password). Unset, none is asked for.
+   */
+  caFile: filePath('the path of the CA certificate (PEM) that signs the gateways\' client certificates').optional(),
 });
 
 export const EmbeddedBrokerFileSchema = z.strictObject({

@@ -71,6 +71,8 @@ export function readFileRefs(s: Sections, baseDir: string, files: ConfigFiles, o
     if (v !== undefined) secrets.mqttPassword = v;
   }
   if (s.mqtt?.caFile !== undefined) needFile(['mqtt', 'caFile'], s.mqtt.caFile, 'a PEM file with the CA certificate');
+  if (s.mqtt?.certFile !== undefined) needFile(['mqtt', 'certFile'], s.mqtt.certFile, "a PEM file with this gateway's client certificate");
+  if (s.mqtt?.keyFile !== undefined) needFile(['mqtt', 'keyFile'], s.mqtt.keyFile, "a PEM file with the client certificate's private key");
   s.meterAuth.forEach((auth, i) => {
     if (auth?.passwordFile === undefined) return;
     const v = readSecret(['meters', i, 'auth', 'passwordFile'], auth.passwordFile);

@@ -76,6 +76,9 @@ export interface MqttSettings {
   password?: string;
   /** Absolute path of extra CA certificates (PEM). */
   caFile?: string;
+  /** Absolute paths of this gateway's client certificate and its key (PEM): both or neither, TLS urls only. */
+  certFile?: string;
+  keyFile?: string;
   /** Defaults to the gateway id. */
   clientId: string;
   topicRoot: string;
@@ -104,6 +107,8 @@ export function toGatewayConfig(file: GatewayFile, source: string, baseDir: stri
       username: file.mqtt.username ?? file.gateway.id,
       ...(mqttPassword === undefined ? {} : { password: mqttPassword }),
       ...(file.mqtt.caFile === undefined ? {} : { caFile: path(file.mqtt.caFile) }),
+      ...(file.mqtt.certFile === undefined ? {} : { certFile: path(file.mqtt.certFile) }),
+      ...(file.mqtt.keyFile === undefined ? {} : { keyFile: path(file.mqtt.keyFile) }),
       clientId: file.mqtt.clientId ?? file.gateway.id,
       topicRoot: file.mqtt.topicRoot,
       keepaliveSeconds: file.mqtt.keepaliveSeconds,

@@ -58,6 +58,12 @@ export const MqttFileSchema = z
     passwordFile: filePath('the path of a file holding the password').optional(),
     /** CA certificate(s) to trust for mqtts/wss, when the aggregator's certificate is not public. */
     caFile: filePath('the path of a PEM file').optional(),
+    /**
+     * This gateway's client certificate and its key, for an aggregator whose broker requires one
+     * (`broker.tls.caFile`): both or neither, and only over TLS. An extra factor: the password still counts.
+     */
+    certFile: filePath('the path of the client certificate (PEM)').optional(),
+    keyFile: filePath('the path of the client certificate key (PEM)').optional(),
     clientId: text('a client id', 128).optional(),
     topicRoot: z
       .string({ error: 'a topic root such as chiso/v1' })
@@ -70,7 +76,24 @@ export const MqttFileSchema = z
     if (m.password !== undefined && m.passwordFile !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'either password or passwordFile, not both' });
     }
+    // A certificate without its key (or the reverse) cannot be presented: say so now, not at every handshake.
+    if (m.certFile !== undefined && m.keyFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keyFile'], message: "a keyFile beside certFile (the client certificate's key), or neither" });
+    } else if (m.keyFile !== undefined && m.certFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a certFile beside keyFile (the client certificate), or neither' });
+    } else if (m.certFile !== undefined && isBrokerUrl(m.url) && !isTlsUrl(m.url)) {
+      ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'an mqtts:// (or wss://) url: a client certificate is only presented over TLS' });
+    }
   });
+
+/** The broker URLs mqtt.js connects over TLS (where a client certificate can be presented). */
+function isTlsUrl(url: string): boolean {
+  try {
+    return ['mqtts:', 'wss:', 'ssl:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
 
 export const KeysFileSchema = z.strictObject({
   /** The gateway's Ed25519 signing key (PKCS#8 PEM). */

@@ -1,5 +1,5 @@
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../shared/clock.js';
@@ -14,7 +14,11 @@ export interface BrokerConfig {
   host: string;
   /** 0 picks a free port (tests); start() reports the one in use. */
   port: number;
-  /** A second listener with TLS, when a certificate and key are configured (PEM text, read by src/config). */
+  /**
+   * A second listener with TLS, when a certificate and key are configured (PEM text, read by src/config).
+   * With `ca`, that listener requires a client certificate signed by it, whose CN is the gateway id the
+   * client then logs in with: a second factor beside the id and password, not a replacement.
+   */
   tls?: { host?: string; port: number; cert: string; key: string; ca?: string } | undefined;
   topicRoot?: string;
   /** Largest PUBLISH payload accepted from a gateway (the wire's message limit by default). */
@@ -41,6 +45,7 @@ export interface EmbeddedBroker {
 /** MQTT 3.1.1 §3.2.2.3 CONNACK return codes. */
 const RC_IDENTIFIER_REJECTED = 2;
 const RC_BAD_USERNAME_OR_PASSWORD = 4;
+const RC_NOT_AUTHORIZED = 5;
 
 /** An internal username cannot be a gateway id (':' is not allowed in one), so the two never collide. */
 export const DEFAULT_INTERNAL_USERNAME = 'chiso:aggregator';
@@ -49,7 +54,10 @@ export const DEFAULT_INTERNAL_USERNAME = 'chiso:aggregator';
  * The MQTT broker embedded in the aggregator (aedes), with chiso's access rules in its hooks: every
  * gateway logs in with its own id and password (scrypt hash in the central DB), publishes only under its
  * own prefix and never on ack/cmd topics, and subscribes only to its own ack and cmd topics. Every refusal
- * is logged with its reason, counted, and written to the refusals log.
+ * is logged with its reason, counted, and written to the refusals log. With `tls.ca`, the TLS listener
+ * also requires a client certificate from that CA, named for the gateway (CN = gateway id); a client
+ * without one never gets past the handshake, so it is logged and counted (`refused.tls.*`) but, having
+ * no identity yet, not written to the refusals log.
  */
 export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): EmbeddedBroker {
   const root = config.topicRoot ?? DEFAULT_TOPIC_ROOT;
@@ -58,6 +66,8 @@ export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): Emb
   const log = deps.logger.child({ part: 'broker' });
   const metrics = new Counters();
   const identities = new WeakMap<Client, Identity>();
+  /** Sockets of a listener that required a client certificate → that certificate's CN (null: none, or several). */
+  const certNames = new WeakMap<object, string | null>();
   let aedes: Aedes | undefined;
   const servers: Server[] = [];
 
@@ -87,6 +97,12 @@ export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): Emb
       throw denied('connect', username ?? null, code, login);
     }
     const gatewayId = username!;
+    // Before the password: a certificate of one gateway with another's password learns nothing about it.
+    const certName = certNames.get(client.conn);
+    if (certName !== undefined && certName !== gatewayId) {
+      const found = certName === null ? 'has no single CN' : `is for ${JSON.stringify(certName.slice(0, 80))}`;
+      throw denied('connect', gatewayId, RC_NOT_AUTHORIZED, { ok: false, reason: 'cert-name-mismatch', detail: `${gatewayId}: its client certificate ${found}, not for this gateway id` });
+    }
     const hash = deps.gateways.credentialHash(gatewayId);
     // Unknown gateway and wrong password answer the same return code: the client learns nothing about ids.
     if (hash === undefined) {
@@ -151,10 +167,24 @@ export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): Emb
     log.info({ host: config.host, port }, 'broker listening (tcp)');
     if (config.tls === undefined) return { port };
     const t = config.tls;
-    const tls = createTlsServer({ cert: t.cert, key: t.key, ...(t.ca === undefined ? {} : { ca: t.ca }) }, (socket) => broker.handle(socket));
+    const clientCerts = t.ca !== undefined;
+    // `ca` replaces Node's public CAs for checking client certificates: only the configured CA's count.
+    const options = clientCerts ? { cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true } : { cert: t.cert, key: t.key };
+    const tls = createTlsServer(options, (socket) => {
+      if (clientCerts) certNames.set(socket, peerCommonName(socket));
+      broker.handle(socket);
+    });
+    tls.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      const reason = handshakeRefusal(err, socket);
+      metrics.inc(`refused.tls.${reason}`);
+      // A probe that connects and hangs up is no news; a missing or foreign certificate is.
+      const level = reason === 'handshake' ? 'debug' : 'warn';
+      const why = reason === 'bad-client-cert' ? `client certificate not accepted (${String(socket.authorizationError)})` : err.message;
+      log[level]({ stage: 'tls', remote: socket.remoteAddress, reason, code: err.code }, `refused TLS handshake: ${why}`);
+    });
     const tlsPort = await listen(tls, t.port, t.host ?? config.host);
     servers.push(tls);
-    log.info({ host: t.host ?? config.host, port: tlsPort }, 'broker listening (tls)');
+    log.info({ host: t.host ?? config.host, port: tlsPort, clientCertificates: clientCerts ? 'required' : 'not asked' }, 'broker listening (tls)');
     return { port, tlsPort };
   }
 
@@ -166,6 +196,24 @@ export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): Emb
   }
 
   return { start, close, metrics };
+}
+
+/** The subject CN of a verified client certificate; null when it has none or several (no single name to check). */
+function peerCommonName(socket: TLSSocket): string | null {
+  const cn: unknown = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' ? cn : null;
+}
+
+/**
+ * Why a handshake failed, as a stable metric name. A client without a certificate is stopped by OpenSSL
+ * (with an alert); one whose certificate does not chain to the CA is checked by Node after the handshake
+ * and its socket destroyed without an alert, which reaches here as a hang-up with `authorizationError` set
+ * (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). The rest (a probe, a client that does not trust us) is a handshake failure.
+ */
+function handshakeRefusal(err: NodeJS.ErrnoException, socket: TLSSocket): 'no-client-cert' | 'bad-client-cert' | 'handshake' {
+  if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'no-client-cert';
+  if (socket.authorizationError !== null && socket.authorizationError !== undefined) return 'bad-client-cert';
+  return 'handshake';
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

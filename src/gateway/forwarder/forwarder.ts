@@ -52,6 +52,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   if (keyIdOf(options.privateKey) !== options.keyId) {
     throw new ForwarderError('FORWARDER_BAD_OPTIONS', `forwarder: keyId ${options.keyId} is not the id of the signing key (${keyIdOf(options.privateKey)})`);
   }
+  if ((options.mqtt.cert === undefined) !== (options.mqtt.key === undefined)) {
+    throw new ForwarderError('FORWARDER_BAD_OPTIONS', 'forwarder: mqtt.cert and mqtt.key go together (a client certificate and its key), or neither', { context: { setting: 'mqtt.cert' } });
+  }
   const signer: Signer = { gatewayId: options.gatewayId, keyId: options.keyId, privateKey: options.privateKey };
   const statusCtx: StatusContext = { gatewayId: options.gatewayId, keyId: options.keyId, version: options.version, configHash: options.configHash };
   const outboxes = options.eventsOutbox === undefined ? [options.outbox] : [options.outbox, options.eventsOutbox];
@@ -90,6 +93,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     username: options.mqtt.username,
     password: options.mqtt.password,
     ca: options.mqtt.ca,
+    cert: options.mqtt.cert,
+    key: options.mqtt.key,
     keepaliveSeconds: options.mqtt.keepaliveSeconds ?? 30,
     connectTimeoutMs: options.mqtt.connectTimeoutMs ?? 10_000,
     reconnect: { initialMs: options.mqtt.reconnectInitialMs ?? 1_000, maxMs: options.mqtt.reconnectMaxMs ?? 60_000 },

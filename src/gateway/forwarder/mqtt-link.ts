@@ -11,6 +11,9 @@ export interface LinkOptions {
   readonly password?: string | undefined;
   /** PEM CA certificate(s) for a TLS url; replaces the public CAs (see ForwarderMqttOptions.ca). */
   readonly ca?: string | undefined;
+  /** PEM client certificate and key for a TLS url (see ForwarderMqttOptions.cert). */
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
   readonly keepaliveSeconds: number;
   readonly connectTimeoutMs: number;
   /** Built afresh before every connect, so the will's `at` is that connect's time. */
@@ -63,6 +66,7 @@ export class MqttLink {
       ...(o.password === undefined ? {} : { password: o.password }),
       // mqtt.js hands these to tls.connect for mqtts/wss; verification stays on whatever the CA (never off).
       ...(o.ca === undefined ? {} : { ca: o.ca }),
+      ...(o.cert === undefined || o.key === undefined ? {} : { cert: o.cert, key: o.key }),
       rejectUnauthorized: true,
     };
     const client = connect(o.url, options);

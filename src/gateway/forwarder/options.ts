@@ -47,6 +47,12 @@ export interface ForwarderMqttOptions {
    * gateway then trusts only the utility's CA). Absent: the public CAs.
    */
   readonly ca?: string;
+  /**
+   * PEM text of this gateway's client certificate (chain) and its private key, presented in the TLS
+   * handshake to a broker that requires one (the aggregator's `broker.tls.caFile`). Both or neither.
+   */
+  readonly cert?: string;
+  readonly key?: string;
   readonly keepaliveSeconds?: number;
   readonly connectTimeoutMs?: number;
   readonly reconnectInitialMs?: number;
