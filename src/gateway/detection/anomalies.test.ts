@@ -109,6 +109,23 @@ describe('consumption spike', () => {
     expect(replay(pts, meter, 1, 120).events).toEqual([]);
   });
 
+  it('flags a ×5 week read at drifting hours: a week between two reads is often 6.9 days', () => {
+    // A missed flag of the truth run, its reads as stored: ×5 from 12 October, read daily around 13:00
+    // local but earlier some days. Weeks of 6.94 days fell short of "at least a week" on both sides.
+    const reads: [string, string][] = [
+      ['2026-09-29T13:15:09Z', '16354.247'], ['2026-10-02T07:47:29Z', '16369.858'], ['2026-10-03T07:57:11Z', '16375.694'],
+      ['2026-10-04T07:39:28Z', '16381.480'], ['2026-10-05T07:02:51Z', '16387.821'], ['2026-10-06T07:06:15Z', '16394.013'],
+      ['2026-10-07T07:38:42Z', '16399.539'], ['2026-10-08T07:21:27Z', '16405.077'], ['2026-10-09T06:18:07Z', '16410.432'],
+      ['2026-10-10T06:23:30Z', '16415.641'], ['2026-10-11T06:06:43Z', '16420.817'], ['2026-10-12T06:23:04Z', '16431.142'],
+      ['2026-10-13T06:27:24Z', '16454.910'], ['2026-10-14T05:58:36Z', '16480.331'], ['2026-10-15T06:30:21Z', '16508.538'],
+      ['2026-10-16T06:25:00Z', '16537.525'], ['2026-10-17T06:33:46Z', '16569.826'], ['2026-10-18T06:52:48Z', '16601.772'],
+      ['2026-10-19T06:13:51Z', '16624.258'],
+    ];
+    const { events } = replay(reads.map(([t, v]) => [Date.parse(t), v] as [number, string]), meter, 1, 120);
+    expect(raised(events)).toEqual(['consumption-spike']);
+    expect(events[0]!.evidence['intervalEnd']).toBe('2026-10-16T06:25:00.000Z');
+  });
+
   it('takes the usual poll interval from the shorter spans: a gap at the gateway start does not hide an outage', () => {
     // Read on day 0, then not until day 3 (the gateway started, its schedule skips the 1st), daily to day 4,
     // no supply days 5–8 (unread), daily again: four spans before the outage, two of them gaps.

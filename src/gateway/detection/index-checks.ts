@@ -118,14 +118,14 @@ export function checkStuck(obis: string, series: readonly Point[], t: DetectionT
 export function checkSpike(obis: string, series: readonly Point[], t: DetectionThresholds): Verdict {
   const cur = series[series.length - 1];
   if (!cur) return 'unknown';
-  const pivot = [...series].reverse().find((p) => cur.at - p.at >= t.spikeMinIntervalHours * MS_PER_HOUR);
+  const pivot = [...series].reverse().find((p) => cur.at - p.at >= t.spikeMinIntervalHours * MS_PER_HOUR * (1 - READ_TIME_SLACK));
   if (!pivot) return 'unknown';
   const base = wholeWeeksBefore(series, pivot, t.spikeWindowDays) ?? series.find((p) => p.at >= pivot.at - t.spikeWindowDays * MS_PER_DAY);
   if (!base) return 'unknown';
   const baseline = baselineOf(series, base, pivot);
   if (baseline === undefined) return 'unknown'; // a drop inside the window is the index-drop check's business
   const baselineDays = baseline.days;
-  if (baselineDays < t.spikeMinBaselineDays) return 'unknown';
+  if (baselineDays < t.spikeMinBaselineDays * (1 - READ_TIME_SLACK)) return 'unknown';
   const intervalDays = (cur.at - pivot.at) / MS_PER_DAY;
   const baselineAdvance = baseline.advance;
   const newAdvance = toNumber(sub(cur.value, pivot.value));
@@ -173,6 +173,13 @@ export function checkSpike(obis: string, series: readonly Point[], t: DetectionT
 
 /** Half a day: how far from a whole number of weeks a baseline may start (reads drift around their hour). */
 const WEEK_TOLERANCE_MS = MS_PER_DAY / 2;
+
+/**
+ * Daily reads drift around their hour (a bus cycle in another order, a retry), so a week between two reads
+ * is often 6.9 days. Without this slack the judged interval became eight days and the baseline fell just
+ * short of its minimum for a whole week: a ×5 week went unjudged in the truth run.
+ */
+const READ_TIME_SLACK = 0.05;
 
 /**
  * The earliest point a whole number of weeks (within half a day) before the pivot, inside the window: a
