@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { buildEmbeddedBroker, DEFAULT_INTERNAL_USERNAME } from '../../src/aggregator/broker/index.js';
 import { buildIngest } from '../../src/aggregator/ingest/index.js';
 import { openCentralDb } from '../../src/aggregator/store/index.js';
-import { generateKeyPair, ReadBatchSchema } from '../../src/wire/index.js';
-import { batchPayload } from './ingest-batches.js';
+import { generateKeyPair, loadPrivateKey, ReadBatchSchema } from '../../src/wire/index.js';
+import { batchPayload, sealedBatch, signedBatch } from './ingest-batches.js';
 import type { FromGateways, GatewaysPlan } from './ingest-gateways.js';
 import { fmt } from './meter-session.js';
 
@@ -25,7 +25,9 @@ function envInt(name: string, fallback: number): number {
  * login) publish signed 200-read batches to the real embedded broker on 127.0.0.1; the real ingest
  * verifies, stores (synchronous=FULL) and acks them. Timed from the first publish until every read is
  * acknowledged as stored. CHISO_BENCH_READS (default a whole month-end, 4.7 M) and CHISO_BENCH_GATEWAYS
- * (default 500) change the run.
+ * (default 500) change the run; CHISO_BENCH_PRESIGN=1 has the gateways sign all their batches before the
+ * clock starts (about 4 GB for a month-end), so that their signing does not compete with the aggregator
+ * for this machine's two cores as it would not in the field.
  */
 export async function benchIngest(): Promise<void> {
   const totalReads = envInt('CHISO_BENCH_READS', MONTH_END_READS);
@@ -47,7 +49,8 @@ export async function benchIngest(): Promise<void> {
   const child = fork(gatewaysScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let progress: NodeJS.Timeout | undefined;
   try {
-    const plan: GatewaysPlan = { url, gateways: [], readsPerGateway, batchSize, window };
+    const presign = process.env['CHISO_BENCH_PRESIGN'] === '1';
+    const plan: GatewaysPlan = { url, gateways: [], readsPerGateway, batchSize, window, presign };
     for (let i = 0; i < gatewayCount; i++) {
       const gatewayId = `GW-${String(i).padStart(4, '0')}`;
       const keys = generateKeyPair();
@@ -55,9 +58,11 @@ export async function benchIngest(): Promise<void> {
       const enrolled = await db.enrolment.consume({ token, gatewayId, publicKeyPem: keys.publicKeyPem }, Date.now);
       plan.gateways.push({ gatewayId, index: i, password: enrolled.password, privateKeyPem: keys.privateKeyPem, keyId: keys.keyId });
     }
-    // The hand-written batch text must be what the wire accepts.
+    // The hand-written batch text must be what the wire accepts, and its envelope what sealEnvelope makes.
     const first = plan.gateways[0]!;
-    ReadBatchSchema.parse(JSON.parse(batchPayload({ ...first, privateKey: undefined as never, epoch: 'bench-0' }, 1, batchSize)));
+    const firstGw = { ...first, privateKey: loadPrivateKey(first.privateKeyPem), epoch: 'bench-0' };
+    ReadBatchSchema.parse(JSON.parse(batchPayload(firstGw, 1, batchSize)));
+    if (!signedBatch(firstGw, 1, batchSize).equals(sealedBatch(firstGw, 1, batchSize))) throw new Error('bench envelope differs from sealEnvelope');
 
     const messages: FromGateways[] = [];
     let wake: () => void = () => {};
@@ -79,7 +84,9 @@ export async function benchIngest(): Promise<void> {
     if (ready.type !== 'ready') throw new Error(`gateways: ${ready.type === 'failed' ? ready.message : ready.type}`);
 
     console.log(`\nIngest end to end: ${fmt(reads)} reads from ${gatewayCount} gateways (own key and login each), ${batchSize} reads per signed batch, ${window} batches in flight per gateway`);
+    console.log(`  gateways sign ${presign ? 'every batch before the clock starts (CHISO_BENCH_PRESIGN=1)' : 'each batch as they send it, on the same cores (CHISO_BENCH_PRESIGN=1 signs before the run)'}`);
     const cpu0 = process.cpuUsage();
+    const pressure0 = cpuPressureMicros();
     const t0 = performance.now();
     let lastStored = 0;
     let lastT = t0;
@@ -105,8 +112,15 @@ export async function benchIngest(): Promise<void> {
     console.log(`  throughput end to end      ${fmt(rate)} reads/s   (target ≥ 100 000)`);
     if (reads >= MONTH_END_READS) console.log(`  month-end, 4.7 M reads     ${fmt(seconds, 1)} s measured   (target < 50 s)`);
     else console.log(`  month-end, 4.7 M reads     ${fmt(MONTH_END_READS / rate, 1)} s PROJECTED from this ${fmt(reads)}-read run at its average rate (target < 50 s)`);
-    console.log(`  aggregator CPU             ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of one core (broker, ingest, verification, SQLite); gateways process ${fmt((done.cpuSeconds / seconds) * 100)} %`);
+    const aggregatorCpu = (cpu.user + cpu.system) / 1e6;
+    console.log(`  aggregator CPU             ${fmt((aggregatorCpu / seconds) * 100)} % of one core (broker, ingest, verification, SQLite, all threads), ${fmt((aggregatorCpu / reads) * 1e6, 1)} µs per read`);
+    console.log(`  gateways process CPU       ${fmt((done.cpuSeconds / seconds) * 100)} % of one core, ${fmt((done.cpuSeconds / reads) * 1e6, 1)} µs per read`);
     console.log(`  refusals                   ${m.sum('refused.')}; database ${fmt(dbBytes / 1e9, 2)} GB`);
+    const pressure1 = cpuPressureMicros();
+    if (pressure0 !== undefined && pressure1 !== undefined) {
+      // Linux PSI: the share of the run during which some runnable task (ours or anyone's) waited for a CPU.
+      console.log(`  machine CPU pressure       ${fmt(((pressure1 - pressure0) / 1e6 / seconds) * 100)} % of the run (other work on this machine slows every figure above)`);
+    }
   } finally {
     if (progress !== undefined) clearInterval(progress);
     if (child.connected) child.disconnect();
@@ -115,5 +129,15 @@ export async function benchIngest(): Promise<void> {
     await broker.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Total microseconds some task waited for a CPU (/proc/pressure/cpu), undefined where PSI is not available. */
+function cpuPressureMicros(): number | undefined {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
   }
 }

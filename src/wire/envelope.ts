@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES, checkSize, checkVersion, parseJsonBytes, utf8, validate } from './codec.js';
 import { WireError } from './errors.js';
+import { fieldIndex, isGatewayId, isKeyId, isRecord, isSeq, keyMask } from './fast-check.js';
 import { keyIdOf, sign, verify, type KeyLookupResult } from './keys.js';
 import { GatewayIdSchema, KeyIdSchema, SeqSchema } from './primitives.js';
 
@@ -37,6 +38,28 @@ export const SignedEnvelopeSchema = z.object({
   sig: Base64,
 });
 export type SignedEnvelope = z.output<typeof SignedEnvelopeSchema>;
+
+const ENVELOPE_INDEX = fieldIndex(['v', 'type', 'gatewayId', 'keyId', 'seqFrom', 'seqTo', 'payload', 'sig']);
+const ENVELOPE_REQUIRED = 0b11001111; // all but seqFrom and seqTo
+const SEQ_FROM = 1 << 4;
+const SEQ_TO = 1 << 5;
+const SIGNED_TYPE_SET = new Set<unknown>(SIGNED_TYPES);
+
+function isBase64(s: unknown): s is string {
+  return typeof s === 'string' && s.length % 4 === 0 && BASE64_CHARS.test(s);
+}
+
+/** SignedEnvelopeSchema without zod (fast-check.ts): the value itself, or undefined to let zod decide. */
+export function quickEnvelope(value: unknown): SignedEnvelope | undefined {
+  if (!isRecord(value)) return undefined;
+  const mask = keyMask(value, ENVELOPE_INDEX);
+  if (mask < 0 || (mask & ENVELOPE_REQUIRED) !== ENVELOPE_REQUIRED) return undefined;
+  const { v, type, gatewayId, keyId, seqFrom, seqTo, payload, sig } = value;
+  if (v !== 1 || !SIGNED_TYPE_SET.has(type) || !isGatewayId(gatewayId) || !isKeyId(keyId)) return undefined;
+  if (((mask & SEQ_FROM) !== 0 && !isSeq(seqFrom)) || ((mask & SEQ_TO) !== 0 && !isSeq(seqTo))) return undefined;
+  if (!isBase64(payload) || payload.length < 1 || !isBase64(sig)) return undefined;
+  return value as SignedEnvelope;
+}
 
 export type EnvelopeHeader = Pick<SignedEnvelope, 'type' | 'gatewayId' | 'keyId' | 'seqFrom' | 'seqTo'>;
 
@@ -87,7 +110,7 @@ export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): O
   checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES, what);
   const raw = parseJsonBytes(bytes, what);
   checkVersion(raw, what);
-  const envelope = validate(SignedEnvelopeSchema, raw, `${what} envelope`);
+  const envelope = quickEnvelope(raw) ?? validate(SignedEnvelopeSchema, raw, `${what} envelope`);
   if (envelope.type !== options.type) {
     throw new WireError('WIRE_MALFORMED', `${what} envelope: type: expected '${options.type}', got '${envelope.type}'`, {
       context: { path: 'type' },
@@ -139,11 +162,19 @@ function decodeBase64(text: string, field: string, what: string): Uint8Array {
   return bytes;
 }
 
-/** Parse verified payload bytes with a schema (one JSON.parse). */
-export function parsePayload<S extends z.ZodType>(schema: S, payloadBytes: Uint8Array, what: string): z.output<S> {
+/**
+ * Parse verified payload bytes with a schema (one JSON.parse). `quick` is the schema's hand-written mirror
+ * (fast-check.ts), tried first; zod runs when it cannot vouch for the value.
+ */
+export function parsePayload<S extends z.ZodType>(
+  schema: S,
+  payloadBytes: Uint8Array,
+  what: string,
+  quick?: (value: unknown) => z.output<S> | undefined,
+): z.output<S> {
   const value = parseJsonBytes(payloadBytes, what);
   checkVersion(value, what);
-  return validate(schema, value, what);
+  return quick?.(value) ?? validate(schema, value, what);
 }
 
 /** The signed payload must repeat the header; a disagreement means a broken or malicious signer. */

@@ -47,7 +47,8 @@ export const QUALITY_FLAGS = [
 ] as const;
 export type QualityFlag = (typeof QUALITY_FLAGS)[number];
 
-const DOUBT_FLAGS: ReadonlySet<QualityFlag> = new Set(['clock-invalid', 'clock-drift', 'estimated', 'partial', 'status-warning']);
+/** Flags that say the value or its time is doubtful: never together with `ok`. */
+export const DOUBT_FLAGS: ReadonlySet<QualityFlag> = new Set(['clock-invalid', 'clock-drift', 'estimated', 'partial', 'status-warning']);
 
 const CmisCode = CmisCodeSchema;
 

@@ -18,7 +18,8 @@ import { WireError } from './errors.js';
 export const SEQUENCE_STREAMS = ['reads', 'events'] as const;
 export type SequenceStream = (typeof SEQUENCE_STREAMS)[number];
 
-export const EpochSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid epoch id');
+export const EPOCH_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const EpochSchema = z.string().regex(EPOCH_PATTERN, 'invalid epoch id');
 
 export type SequenceVerdict = 'new' | 'duplicate' | 'gap' | 'overlap';
 

@@ -6,8 +6,10 @@ import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOPIC_ROOT, TOPIC_QOS } from '../../
 import { Counters } from '../broker/counters.js';
 import type { CentralDb } from '../store/central-db.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { inlineStore, type GroupStore } from './group-store.js';
 import { inlineOpener, type BatchOpener } from './opener.js';
 import { IngestPipeline } from './pipeline.js';
+import { startWorkerStore, storeWorkerScript } from './worker-store.js';
 
 export interface IngestConfig {
   /** `mqtt://host:port` or `mqtts://…`: the embedded broker, or an external one. */
@@ -26,13 +28,18 @@ export interface IngestConfig {
   ca?: string;
   /** Run WAL checkpoints on a worker thread instead of inside the ingest's commits (checkpointer.ts). Default true. */
   checkpointInWorker?: boolean;
+  /**
+   * Verify and store on a worker thread with its own connection (worker-store.ts). Default true; an
+   * in-memory database, or a custom opener, is always handled on this thread.
+   */
+  storeInWorker?: boolean;
 }
 
 export interface IngestDeps {
   db: CentralDb;
   logger: Logger;
   clock?: Clock;
-  /** How batches are verified; inline on this thread by default. */
+  /** How batches are verified (tests); given one, the ingest verifies and stores on this thread. */
   opener?: BatchOpener;
 }
 
@@ -60,26 +67,35 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger.child({ part: 'ingest' });
   const metrics = new Counters();
-  const opener = deps.opener ?? inlineOpener(deps.db.gateways.lookupKey, config.maxPayloadBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+  const maxPayloadBytes = config.maxPayloadBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   let client: MqttClient | undefined;
   let checkpointer: Checkpointer | undefined;
+  let store: GroupStore | undefined;
+  let pipeline: IngestPipeline | undefined;
 
-  const pipeline = new IngestPipeline(
-    { topicRoot: root, maxGroup: config.maxGroup ?? 64 },
-    deps.db,
-    opener,
-    (topic, payload) => {
-      client?.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: TOPIC_QOS.ack.qos }, (err) => {
-        if (err) {
-          metrics.inc('acks.publish-failed');
-          log.warn({ topic, err: err.message }, 'ack not delivered to the broker');
-        }
+  function publishAck(topic: string, payload: Uint8Array): void {
+    client?.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: TOPIC_QOS.ack.qos }, (err) => {
+      if (err) {
+        metrics.inc('acks.publish-failed');
+        log.warn({ topic, err: err.message }, 'ack not delivered to the broker');
+      }
+    });
+  }
+
+  async function openStore(checkpointElsewhere: boolean): Promise<GroupStore> {
+    const db = deps.db.store.db;
+    const script = storeWorkerScript();
+    if ((config.storeInWorker ?? true) && deps.opener === undefined && !db.memory && script !== undefined) {
+      return startWorkerStore(script, {
+        path: db.name,
+        maxPayloadBytes,
+        checkpointElsewhere,
+        onWorkerError: (message) => log.error({ err: message }, 'the ingest store worker failed; a new one takes the next group'),
       });
-    },
-    metrics,
-    log,
-    clock,
-  );
+    }
+    if ((config.storeInWorker ?? true) && script === undefined) log.warn('no compiled store worker (run the build): verifying and storing on the main thread');
+    return inlineStore(deps.db, deps.opener ?? inlineOpener(deps.db.gateways.lookupKey, maxPayloadBytes));
+  }
 
   async function start(): Promise<void> {
     const options: IClientOptions = {
@@ -94,27 +110,48 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
     if (config.checkpointInWorker ?? true) {
       checkpointer = startCheckpointer(deps.db.store.db, { onError: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retried') });
     }
+    try {
+      await connect(options);
+    } catch (e) {
+      const c = client;
+      client = undefined;
+      await c?.endAsync(true).catch(() => undefined);
+      await store?.close();
+      store = undefined;
+      await checkpointer?.close();
+      checkpointer = undefined;
+      throw e;
+    }
+  }
+
+  async function connect(options: IClientOptions): Promise<void> {
+    store = await openStore(checkpointer !== undefined);
+    const p = new IngestPipeline(
+      { topicRoot: root, maxGroup: config.maxGroup ?? 64, inFlight: 2 },
+      deps.db,
+      store,
+      publishAck,
+      metrics,
+      log,
+      clock,
+    );
+    pipeline = p;
     const c = await connectAsync(config.url, options);
     client = c;
-    c.on('message', (topic, payload) => pipeline.push(topic, payload));
+    c.on('message', (topic, payload) => p.push(topic, payload));
     c.on('error', (err) => log.error({ err: err.message }, 'mqtt client error'));
     c.on('reconnect', () => log.warn('reconnecting to the broker'));
     const filters = INGEST_KINDS.map((kind) => `${root}/gw/+/${kind}`);
     const granted = await c.subscribeAsync(filters, { qos: 1 });
     const refused = granted.filter((g) => g.qos === 128);
-    if (refused.length > 0) {
-      await c.endAsync();
-      await checkpointer?.close();
-      checkpointer = undefined;
-      throw new Error(`ingest: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
-    }
+    if (refused.length > 0) throw new Error(`ingest: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
     log.info({ url: config.url, filters }, 'ingest subscribed');
   }
 
   async function close(): Promise<void> {
     const c = client;
     // Finish what was received (its acks still need the client), then leave the broker.
-    await pipeline.idle();
+    await pipeline?.idle();
     if (c !== undefined) {
       try {
         await c.endAsync();
@@ -123,10 +160,11 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
       }
     }
     client = undefined;
-    await opener.close?.();
+    await store?.close();
+    store = undefined;
     await checkpointer?.close();
     checkpointer = undefined;
   }
 
-  return { start, close, idle: () => pipeline.idle(), metrics };
+  return { start, close, idle: () => pipeline?.idle() ?? Promise.resolve(), metrics };
 }

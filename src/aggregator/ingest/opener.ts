@@ -4,16 +4,14 @@ import type { VerifiedBatch } from '../store/batch-writer.js';
 export type OpenResult = { ok: true; verified: VerifiedBatch } | { ok: false; error: unknown };
 
 /**
- * Verifies and parses a signed batch. The ingest only needs this interface, so the work can run inline
- * (tests, small sites) or on worker threads (month-end load: schema validation is the costliest step of
- * the whole ingest path and is independent per batch).
+ * Verifies and parses a signed batch. Synchronous on purpose: it runs on the thread that stores (the
+ * store worker at month-end, see worker-store.ts), right before the transaction that judges the batch.
  */
 export interface BatchOpener {
-  open(stream: SequenceStream, payload: Uint8Array, topicGatewayId: string): OpenResult | Promise<OpenResult>;
-  close?(): Promise<void>;
+  open(stream: SequenceStream, payload: Uint8Array, topicGatewayId: string): OpenResult;
 }
 
-/** Opens on the calling thread with the given key lookup (the central DB's registry). */
+/** Opens with the given key lookup (the central DB's registry). */
 export function inlineOpener(lookupKey: KeyLookup, maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): BatchOpener {
   return {
     open(stream, payload, topicGatewayId) {

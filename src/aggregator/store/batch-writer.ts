@@ -112,12 +112,26 @@ export class BatchWriter {
   private insertReads(b: ReadBatch, skip: number, batchId: number, now: number): number {
     let stored = 0;
     const stmt = this.sql.read;
+    // Reads of one batch mostly share their meter time and quality flags (a month-end snapshot): derive
+    // each column value once per run of equal inputs rather than once per row.
+    let time = '';
+    let timeMs = 0;
+    let flags: readonly string[] = [];
+    let quality = '';
     for (let i = skip; i < b.reads.length; i++) {
       const r = b.reads[i]!;
+      if (r.meterTime !== time) {
+        time = r.meterTime;
+        timeMs = Date.parse(time);
+      }
+      if (!sameFlags(r.quality, flags)) {
+        flags = r.quality;
+        quality = flags.join(',');
+      }
       stored += stmt.run(
         r.readId, b.gatewayId, b.epoch, b.seqFrom + i, batchId, r.meterId, r.meteringPoint, r.customerCode ?? null,
-        r.bookCode ?? null, r.routeOrder ?? null, r.obis, r.bcs, r.value, r.unit, r.scaler ?? null, r.meterTime,
-        Date.parse(r.meterTime), r.receivedAt, r.quality.join(','), r.kind, r.periodStart ?? null, r.periodEnd ?? null,
+        r.bookCode ?? null, r.routeOrder ?? null, r.obis, r.bcs, r.value, r.unit, r.scaler ?? null, time,
+        timeMs, r.receivedAt, quality, r.kind, r.periodStart ?? null, r.periodEnd ?? null,
         r.multiplier, now,
       ).changes;
     }
@@ -152,4 +166,11 @@ export class BatchWriter {
       if (e.seqFrom <= last + 1 && e.seqTo > last) this.sql.setPosition.run(b.gatewayId, e.stream, e.epoch, e.seqTo, now);
     }
   }
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
