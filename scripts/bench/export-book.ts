@@ -51,6 +51,12 @@ export async function benchExportBook(): Promise<void> {
     );
     let rows = 0;
     const ids: number[] = [];
+    // Every book holds the same rows but for its code: made once (a 4.7 M build then takes a minute, not five).
+    const TEMPLATE = 'Q#TPL#';
+    const template = Array.from({ length: BOOK_ROWS }, (_, i) => {
+      const r = rowOf(TEMPLATE, i);
+      return { r, json: JSON.stringify(Object.fromEntries(bookRowToRaw(r))).split(TEMPLATE), newIndex: (Number(r.CS_CU) + 214.6).toFixed(1) };
+    });
     for (let b = 0; b < books; b++) {
       const n = Math.min(BOOK_ROWS, total - rows);
       const code = `Q${String(b).padStart(4, '0')}`;
@@ -58,9 +64,9 @@ export async function benchExportBook(): Promise<void> {
         const id = Number(addBook.run(code, `${code}-2024-7-1.xml`, PERIOD_END - 31 * 86_400_000, PERIOD_END, PERIOD_END + 86_400_000, PERIOD_END).lastInsertRowid);
         ids.push(id);
         for (let i = 0; i < n; i++) {
-          const r = rowOf(code, i);
-          addRow.run(id, r.MA_DDO, r.LOAI_BCS, i + 1, r.MA_GC, r.MA_CTO, r.SERY_CTO, r.MA_KHANG, r.TEN_KHANG, r.CS_CU, JSON.stringify(Object.fromEntries(bookRowToRaw(r))));
-          addClosing.run(id, r.MA_DDO, r.LOAI_BCS, (Number(r.CS_CU) + 214.6).toFixed(1), '214.6', PERIOD_END);
+          const { r, json, newIndex } = template[i] as (typeof template)[number];
+          addRow.run(id, r.MA_DDO, r.LOAI_BCS, i + 1, r.MA_GC, r.MA_CTO, r.SERY_CTO, r.MA_KHANG, r.TEN_KHANG, r.CS_CU, json.join(code));
+          addClosing.run(id, r.MA_DDO, r.LOAI_BCS, newIndex, '214.6', PERIOD_END);
         }
       })();
       rows += n;

@@ -1,15 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { bookFileName, checksum, writeBookFiles, type CmisBook } from '../cmis/book-file.js';
+import { bookFileName, checksum, writeBookBytes, writeBookFiles, type BookBytes, type CmisBook } from '../cmis/book-file.js';
 import type { CmisBookRow } from '../cmis/book-row.js';
-import type { BookCells } from '../cmis/book-write.js';
+import type { ByteCells } from '../cmis/byte-cells.js';
 import { isCmisError } from '../cmis/errors.js';
-import { BookStore, type BookRowView } from './book-store.js';
+import { sqliteCodeOf } from '../../store/errors.js';
+import { BookStore, type BookRowView, type ExportText } from './book-store.js';
 import { readDateOf } from './close-book.js';
 import { ClosingError } from './closing-errors.js';
 import { ClosingStore, type ClosingRecord, type ExportRecord } from './closing-store.js';
 import { BookError } from './errors.js';
+import { ESTIMATE_COLUMN, exportByteCells, exportSourceCells, REVIEW_COLUMN } from './export-cells.js';
 
 /**
  * Exporting a closed book back to CMIS (B4: the electronic listing). The rows are the ones CMIS sent
@@ -50,9 +52,7 @@ export interface ExportResult {
   readonly sumsFile: string;
 }
 
-export const ESTIMATE_COLUMN = 'TAM_TINH';
-/** The mark of a needs-review row exported under an override: the index is the meter's, the status missing. */
-export const REVIEW_COLUMN = 'CAN_KIEM_TRA';
+export { ESTIMATE_COLUMN, REVIEW_COLUMN } from './export-cells.js';
 
 /** The rows to write, in file order, with the closings filled in (pure). */
 export function exportRows(rows: readonly BookRowView[], closings: readonly ClosingRecord[], readDate: string): CmisBookRow[] {
@@ -79,51 +79,10 @@ export function exportRows(rows: readonly BookRowView[], closings: readonly Clos
     });
 }
 
-/**
- * exportRows on the rows' cells (column → canonical text, as book_rows.row_json keeps them): what
- * exportBook writes. No typed row is built and nothing is re-validated here; the rows were validated at
- * import and the written file is re-read before it is kept.
- */
-export function exportCells(rows: readonly BookRowView[], closings: readonly ClosingRecord[], readDate: string, options: { inPlace?: boolean } = {}): BookCells[] {
-  const byKey = new Map(closings.map((c) => [`${c.meteringPoint}\u0000${c.bcs}`, c]));
-  const readAt = `${readDate}T00:00:00`;
-  // inPlace: the views were read for this export alone, so their cells are filled in rather than copied
-  // (a copy of a 40-column object per row is most of the cost of this step).
-  const cellsOf = (r: BookRowView): Record<string, string> => (options.inPlace ? (r.raw as Record<string, string>) : { ...r.raw });
-  return [...rows]
-    .sort((a, b) => a.rowNo - b.rowNo)
-    .map((r): BookCells => {
-      const c = r.readingType === 'DDK' ? byKey.get(`${r.meteringPoint}\u0000${r.bcs}`) : undefined;
-      if (c === undefined) return r.raw;
-      const cells = cellsOf(r);
-      if (c.outcome === 'field-read') {
-        cells['CS_MOI'] = '';
-        cells['SL_MOI'] = '';
-        return cells;
-      }
-      if (c.outcome === 'needs-review') {
-        cells['CS_MOI'] = c.newIndex ?? '';
-        cells['TTR_MOI'] = '';
-        cells['SL_MOI'] = '';
-        cells['NGAY_MOI'] = readAt;
-        cells[REVIEW_COLUMN] = '1';
-        return cells;
-      }
-      const swap = c.detail.swap as { newMeterConsumption: string; removedConsumption: string } | undefined;
-      cells['CS_MOI'] = c.newIndex ?? '';
-      cells['TTR_MOI'] = c.status ?? '';
-      cells['SL_MOI'] = swap?.newMeterConsumption ?? c.consumption ?? '';
-      cells['NGAY_MOI'] = readAt;
-      if (swap !== undefined) cells['SL_THAO'] = swap.removedConsumption;
-      if (c.outcome === 'estimated') cells[ESTIMATE_COLUMN] = '1';
-      return cells;
-    });
-}
-
 export function exportBook(db: Database.Database, bookId: number, opts: ExportOptions): ExportResult {
   const books = new BookStore(db);
   const store = new ClosingStore(db);
-  const book = books.getBook(bookId);
+  const book = books.getBookHead(bookId);
   if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
   const cmisBook: CmisBook = { unitCode: book.unit, bookCode: book.code, year: book.year, month: book.month, subPeriod: book.subPeriod };
   const xmlName = bookFileName(cmisBook);
@@ -144,10 +103,8 @@ export function exportBook(db: Database.Database, bookId: number, opts: ExportOp
     });
   }
 
-  const rows = exportCells(books.rows(bookId, { presentOnly: true }), store.closings(bookId), readDateOf(book), { inPlace: true });
-  const files = writeBookFiles(cmisBook, rows);
-  const xml = Buffer.from(files.xml, 'utf8');
-  const csv = Buffer.from(files.csv, 'utf8');
+  const files = bookFiles(books, bookId, cmisBook, readDateOf(book));
+  const { xml, csv } = files;
   // The written bytes are read back with the import's own reader and row validation, and must give
   // exactly the cells meant: a writer bug, or a closing value an import would refuse, stops the export.
   let differs: string | undefined;
@@ -166,7 +123,7 @@ export function exportBook(db: Database.Database, bookId: number, opts: ExportOp
 
   const latest = store.latestExport(bookId);
   if (latest !== undefined && latest.xmlSha256 === xmlSha256 && latest.csvSha256 === csvSha256 && sameFile(latest.xmlFile, xml) && sameFile(latest.csvFile, csv)) {
-    if (book.state !== 'exported') books.setState(bookId, 'exported', opts.now);
+    if (book.state !== 'exported') books.changeStateOf(bookId, 'exported', opts.now);
     const dir = resolve(latest.xmlFile, '..');
     return { export: latest, reused: true, dir, sumsFile: join(dir, 'SHA256SUMS') };
   }
@@ -192,15 +149,36 @@ export function exportBook(db: Database.Database, bookId: number, opts: ExportOp
       csvFile: join(dir, csvName),
       xmlSha256,
       csvSha256,
-      rows: rows.length,
+      rows: files.rows,
       createdAt: opts.now,
       overrideBy: override?.by ?? null,
       overrideNote: override?.note ?? null,
     });
-    books.setState(bookId, 'exported', opts.now);
+    books.changeStateOf(bookId, 'exported', opts.now);
     return added;
   })();
   return { export: record, reused: false, dir, sumsFile: join(dir, 'SHA256SUMS') };
+}
+
+/**
+ * The two files of a book and their read-back check. The rows are read as one text and written from its
+ * bytes (export-cells.ts, cmis/book-bytes.ts); a book that way cannot vouch for (a row to validate with the
+ * schema, a value XML cannot carry, an odd name, a text too long for SQLite) is written the plain way, from
+ * cells as strings, which says what is wrong with it. Both give the same bytes for the same rows.
+ */
+function bookFiles(books: BookStore, bookId: number, book: CmisBook, readDate: string): BookBytes & { rows: number } {
+  let text: ExportText | undefined;
+  try {
+    text = books.exportText(bookId);
+  } catch (e) {
+    if (sqliteCodeOf(e) !== 'SQLITE_TOOBIG') throw e; // beyond SQLite's longest text: the plain way reads row by row
+  }
+  const cells = text === undefined ? undefined : exportByteCells(text, readDate);
+  const fast = cells === undefined ? undefined : writeBookBytes(book, cells);
+  if (fast !== undefined) return { ...fast, rows: (cells as ByteCells).count };
+  const rows = exportSourceCells(books.exportSource(bookId), readDate);
+  const files = writeBookFiles(book, rows);
+  return { xml: Buffer.from(files.xml, 'utf8'), csv: Buffer.from(files.csv, 'utf8'), readsBack: files.readsBack, rows: rows.length };
 }
 
 function sameFile(path: string, bytes: Buffer): boolean {

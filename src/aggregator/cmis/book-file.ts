@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { REGISTER_ORDER } from './columns.js';
 import { parseBookRow, rowError, type CmisBookRow, type RowLocation } from './book-row.js';
+import { writeCellBytes } from './book-bytes.js';
+import { readsBackExactly } from './book-verify.js';
 import { cellsDiffer, prepareCells, prepareTyped, writeBookTexts, type BookCells, type Prepared } from './book-write.js';
+import type { ByteCells } from './byte-cells.js';
 import { CmisError } from './errors.js';
 import { XmlScanner, type XmlEvents } from './xml-read.js';
 
@@ -287,24 +290,61 @@ export function writeBookFiles(book: CmisBook, rows: readonly BookCells[]): Book
   const file = bookFileName(book);
   const prepared = prepareCells(rows);
   const { xml, csv } = writeBookTexts(book, prepared, file);
-  const readsBack = (bytes: Uint8Array | string): string | undefined => {
-    const { rows: back, where } = readBookCells(bytes, file);
-    if (back.length !== prepared.length) return `${back.length} rows read back, ${prepared.length} written`;
-    for (let i = 0; i < back.length; i++) {
-      const { cells, pos } = back[i] as ReadBookRow;
-      const differs = cellsDiffer(prepared[i] as Prepared, cells);
-      if (differs !== undefined) return `row ${i + 1} (line ${where(pos).line}): ${differs}`;
-      parseBookRow(cells, {
-        file,
-        row: i + 1,
-        get line() {
-          return where(pos).line;
-        },
-      });
-    }
-    return undefined;
+  return { xml, csv, readsBack: (bytes) => readsBackFully(prepared, file, bytes) };
+}
+
+export interface BookBytes {
+  /** The XML file's bytes (UTF-8, no BOM). */
+  readonly xml: Buffer;
+  /** The CSV file's bytes (UTF-8 with a BOM). */
+  readonly csv: Buffer;
+  /** As BookFiles.readsBack: undefined when the bytes read back to exactly the rows meant, else how they differ. */
+  readsBack(bytes: Uint8Array): string | undefined;
+}
+
+/**
+ * writeBookFiles for the export, from the rows as byte cells: the same files as bytes
+ * (`Buffer.from(writeBookFiles(…).xml)`), written straight from the stored UTF-8 (book-bytes.ts), and a
+ * read-back check that reads the bytes in one pass (book-verify.ts) and runs the full reader on anything
+ * that pass does not vouch for. Undefined when the rows need the slow writers (writeCellBytes says when):
+ * the caller then uses writeBookFiles.
+ */
+export function writeBookBytes(book: CmisBook, cells: ByteCells): BookBytes | undefined {
+  const written = writeCellBytes(book, cells);
+  if (written === undefined) return undefined;
+  const { xml, csv, order } = written;
+  return {
+    xml,
+    csv,
+    // Every row was checked before writing (an import accepts it as it is, it belongs to the book), so a
+    // file that reads back to exactly those cells imports as exactly those rows: the full check adds
+    // nothing then, and is what runs for any other file.
+    readsBack: (bytes) =>
+      readsBackExactly(bytes, cells, order) ? undefined : readsBackFully(prepareCells(order.map((row) => cells.cellsOf(row))), bookFileName(book), bytes),
   };
-  return { xml, csv, readsBack };
+}
+
+/**
+ * Re-reads XML bytes written from `prepared` (in route order) with the import's reader and says how they
+ * differ from the rows meant: well-formed, the DataSet layout, exactly the cells written, in order, and
+ * every row one that parseBookRow accepts.
+ */
+function readsBackFully(prepared: readonly Prepared[], file: string, bytes: Uint8Array | string): string | undefined {
+  const { rows: back, where } = readBookCells(bytes, file);
+  if (back.length !== prepared.length) return `${back.length} rows read back, ${prepared.length} written`;
+  for (let i = 0; i < back.length; i++) {
+    const { cells, pos } = back[i] as ReadBookRow;
+    const differs = cellsDiffer(prepared[i] as Prepared, cells);
+    if (differs !== undefined) return `row ${i + 1} (line ${where(pos).line}): ${differs}`;
+    parseBookRow(cells, {
+      file,
+      row: i + 1,
+      get line() {
+        return where(pos).line;
+      },
+    });
+  }
+  return undefined;
 }
 
 /** SHA-256 of a file's bytes (a string is hashed as UTF-8), lower-case hex: ties an exported file to its record. */

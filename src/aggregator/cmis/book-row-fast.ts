@@ -10,18 +10,18 @@ import { CMIS_COLUMNS, type CmisColumn } from './columns.js';
  * row, and `undefined` as soon as one value is anything else, so that the schema decides (and words the
  * error). Validating with zod costs ~0.2 ms a row; a month-end export re-reads 4.7 M of them.
  */
-type Kind = 'text' | 'code' | 'id' | 'udec' | 'sdec' | 'req-udec' | 'hsn' | 'int' | 'date' | 'status' | 'flag';
+export type Kind = 'text' | 'code' | 'id' | 'udec' | 'sdec' | 'req-udec' | 'hsn' | 'int' | 'date' | 'status' | 'flag';
 
-const CODE_RE: Partial<Record<CmisColumn, RegExp>> = {
+export const CODE_RE: Partial<Record<CmisColumn, RegExp>> = {
   MA_DVIQLY: /^[A-Z0-9]{6}$/,
   MA_QUYEN: /^[A-Za-z0-9_.-]+$/,
   MA_GC: /^\S+$/, // trim() and \s remove the same characters: no white space means trim changes nothing
   MA_DDO: /^\S+$/,
   LOAI_BCS: /^[A-Z]{2,3}$/,
 };
-const INT_RANGE: Partial<Record<CmisColumn, readonly [number, number]>> = { KY: [1, 3], THANG: [1, 12], NAM: [1900, 2999] };
+export const INT_RANGE: Partial<Record<CmisColumn, readonly [number, number]>> = { KY: [1, 3], THANG: [1, 12], NAM: [1900, 2999] };
 
-const KIND: Record<CmisColumn, Kind> = {
+export const KIND: Record<CmisColumn, Kind> = {
   MA_DVIQLY: 'code', MA_QUYEN: 'code', MA_GC: 'code', MA_TRAM: 'text', MA_KHANG: 'text', MA_DDO: 'code', MA_NVGCS: 'text',
   MA_CTO: 'text', SERY_CTO: 'text', LOAI_BCS: 'code', LOAI_CS: 'text', BOCSO_ID: 'id', TEN_KHANG: 'text', DIA_CHI: 'text',
   MA_NN: 'text', SO_HO: 'udec', HSN: 'hsn', CS_CU: 'req-udec', TTR_CU: 'status', SL_CU: 'sdec', SL_TTIEP: 'sdec', NGAY_CU: 'date',
@@ -30,7 +30,7 @@ const KIND: Record<CmisColumn, Kind> = {
   SO_HOM: 'text', PMAX: 'udec', NGAY_PMAX: 'date',
 };
 const COLUMNS = CMIS_COLUMNS.map((c) => [c, KIND[c]] as const);
-const REQUIRED: ReadonlySet<Kind> = new Set(['code', 'req-udec', 'hsn', 'int']);
+export const REQUIRED: ReadonlySet<Kind> = new Set(['code', 'req-udec', 'hsn', 'int']);
 
 // Canonical decimals (rules/decimal.ts canonicalDecimal): no "+", no leading zero, fraction as written.
 // The digit caps stay well inside parseDecimal's 60, so nothing it would refuse passes here.
@@ -43,6 +43,8 @@ const ID = /^\d{1,18}$/;
 const EDGE_SPACE = /^[\s\uFEFF\xA0]|[\s\uFEFF\xA0]$/;
 
 const SLOW = Symbol('slow');
+/** Dates already accepted, as normalizeLocalDateTime gives them (it is pure). */
+const dates = new Map<string, string>();
 
 function blank(v: string): boolean {
   return v.trim() === '';
@@ -72,12 +74,19 @@ function value(kind: Kind, column: CmisColumn, v: string): unknown {
     }
     case 'date': {
       if (blank(v)) return undefined;
+      const known = dates.get(v);
+      if (known !== undefined) return known;
       if (EDGE_SPACE.test(v)) return SLOW;
+      let normal: string;
       try {
-        return normalizeLocalDateTime(v);
+        normal = normalizeLocalDateTime(v);
       } catch {
         return SLOW;
       }
+      // A book holds a handful of distinct dates on thousands of rows: each is parsed once.
+      if (dates.size >= 1_000) dates.clear();
+      dates.set(v, normal);
+      return normal;
     }
     case 'status':
       return isStatusCode(v) && !EDGE_SPACE.test(v) ? v : SLOW;
@@ -100,6 +109,12 @@ export function canonicalCells(values: readonly (string | undefined)[]): boolean
     } else if (value(kind, column, v) === SLOW) return false;
   }
   return true;
+}
+
+/** Whether the value of column `index` (in CMIS_COLUMNS) is one canonicalCells accepts. */
+export function canonicalValue(index: number, v: string): boolean {
+  const [column, kind] = COLUMNS[index] as (typeof COLUMNS)[number];
+  return value(kind, column, v) !== SLOW;
 }
 
 /** The typed row, or undefined when some value needs the schema (to be canonicalised, or refused). */
