@@ -90,12 +90,9 @@ function filesNamed(dir: string, pattern: RegExp): string[] {
   return out;
 }
 
-// Not yet part of `npm test`: the last run (517 s) met coverage, exact indexes, recall, offline-before-
-// reading-day and loss/duplication, but not precision (94.4 %: three consumption spikes, two of them on the
-// power-failure meters a week after the outage) nor honest estimates (two registers of meters on the
-// HDLC-over-TCP gateway estimated while they answered). Run it with CHISO_TRUTH_TEST=1; issue 5 stays open
-// until it passes in CI.
-describe.runIf(process.env['CHISO_TRUTH_TEST'] === '1')('month-end truth test', () => {
+// Part of `npm test` (about nine minutes of it on a 2-core machine); CHISO_TRUTH_TEST=0 skips it for a quicker
+// local run. CHISO_TRUTH_KEEP=1 keeps the run's folder (databases, gateway logs, exports) to look into a miss.
+describe.skipIf(process.env['CHISO_TRUTH_TEST'] === '0')('month-end truth test', () => {
   it('closes and exports a whole month of 2 000 meters as the ground truth says', async () => {
     const realStart = Date.now();
     ensureBuilt();
