@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
   readonly onCorrupt?: 'fail' | 'quarantine';
   /** How long a write waits for another connection's lock before STORE_BUSY. Default 5 000 ms. */
   readonly busyTimeoutMs?: number;
+  /** SQLite's page cache for this connection, KiB (SQLite's default is 2 000). */
+  readonly cacheKiB?: number;
   /** Open read-only (inspection tools). No migrations can run; writes fail with STORE_READONLY. */
   readonly readonly?: boolean;
   /** Clock for migration stamps and quarantine names. */
@@ -79,6 +81,7 @@ function openOnce(options: OpenStoreOptions): Store {
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     db.pragma('foreign_keys = ON');
+    if (options.cacheKiB !== undefined) db.pragma(`cache_size = -${Math.max(64, Math.trunc(options.cacheKiB))}`);
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
     if ((options.integrityCheck ?? 'off') !== 'off') checkIntegrity(db, path, options.integrityCheck === 'full');
     const migrations = runMigrations(db, options.migrations ?? storeMigrations, path, now);

@@ -1,29 +1,13 @@
-import type { Clock } from '../../shared/clock.js';
-import type { Logger } from '../../shared/logger.js';
-import type { ScalerCache } from '../../client/register-reader.js';
-import type { GatewayConfig } from '../../config/gateway-config.js';
-import type { ReadHistory } from '../../store/read-history.js';
 import type { ReadRecord } from '../../wire/reads.js';
 import { billingJob, lastMonthEnd } from '../polling/index.js';
-import type { OutboxWriter } from './outbox-writer.js';
-import type { Pollers } from './pollers.js';
+import type { LoadProfileDeps } from './load-profile-cycle.js';
 import { snapshotRecords } from './records.js';
 
 /** The meter_state key holding the month boundary (ms) whose snapshot the meter has given. */
 export const BILLING_SNAPSHOT_STATE_KEY = 'billing-snapshot';
 
-export interface BillingCycleDeps {
-  /** The configuration in force (a reload replaces it). */
-  config: () => GatewayConfig;
-  clock: Clock;
-  scalers: ScalerCache;
-  history: ReadHistory;
-  writer: OutboxWriter;
-  pollMeters: Pollers['pollMeters'];
-  /** New reads are in the outbox: the forwarder sends them. */
-  wake: () => void;
-  log: Logger;
-}
+/** What the month-end snapshots need: the same parts as the load-profile cycle, less its stop and status hooks. */
+export type BillingCycleDeps = Omit<LoadProfileDeps, 'closing' | 'done'>;
 
 export interface BillingCycleOutcome {
   monthStart: number;

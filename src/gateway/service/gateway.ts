@@ -30,6 +30,7 @@ import { billingCycle } from './billing-cycle.js';
 import { commandHandler } from './commands.js';
 import { loadEventLogMarks, saveEventLogMarks } from './event-log-marks.js';
 import { loadProfileCycles } from './load-profile-cycle.js';
+import { releaseCycleMemory } from './memory.js';
 import { createOutboxWriter } from './outbox-writer.js';
 import { createPollers } from './pollers.js';
 import type { RequestedRead } from './read-commands.js';
@@ -89,8 +90,10 @@ export interface Gateway {
 
   // Reads and events are separate wire streams, each with its own sequence: one store file each.
   const open = deps.openStore ?? openStore;
-  const readsStore: Store = open({ path: join(config.dataDir, 'reads.db'), onCorrupt: 'quarantine' });
-  const eventsStore: Store = open({ path: join(config.dataDir, 'events.db'), onCorrupt: 'quarantine' });
+  // Small page caches: the outboxes append at the end and delete from the front, and the gateway's memory
+  // budget (80 MB on a Pi-class box) has no room for SQLite's default 2 MB per connection.
+  const readsStore: Store = open({ path: join(config.dataDir, 'reads.db'), onCorrupt: 'quarantine', cacheKiB: 512 });
+  const eventsStore: Store = open({ path: join(config.dataDir, 'events.db'), onCorrupt: 'quarantine', cacheKiB: 256 });
   const outbox = new Outbox(readsStore, { now: () => clock.now() });
   const eventsOutbox = new Outbox(eventsStore, { now: () => clock.now() });
   const history = new ReadHistory(readsStore, { keepPerRegister: HISTORY_DEPTH, now: () => clock.now() });
@@ -235,9 +238,9 @@ export interface Gateway {
   function scheduleOf(c: GatewayConfig): PollSchedule {
     return createSchedule(
       {
-        registers: { cron: c.schedules.registers, run: () => registersCycle() },
-        billing: { cron: c.schedules.billingSnapshot, run: billingSnapshotCycle },
-        ...(c.schedules.loadProfile === 'off' ? {} : { loadProfile: { cron: c.schedules.loadProfile, run: () => loadProfileCycle() } }),
+        registers: { cron: c.schedules.registers, run: () => registersCycle().finally(releaseCycleMemory) },
+        billing: { cron: c.schedules.billingSnapshot, run: () => billingSnapshotCycle().finally(releaseCycleMemory) },
+        ...(c.schedules.loadProfile === 'off' ? {} : { loadProfile: { cron: c.schedules.loadProfile, run: () => loadProfileCycle().finally(releaseCycleMemory) } }),
         ...(c.schedules.clockCheck === 'off' ? {} : { clockCheck: { cron: c.schedules.clockCheck, run: clockCheckCycle } }),
         digest: { cron: c.schedules.dailyDigest, run: digestCycle },
         retention: { cron: c.schedules.retention, run: retentionCycle },

@@ -91,10 +91,11 @@ describe('forwarder delivery', () => {
 
   it('keeps refused rows, holds the stream back, and delivers once the aggregator accepts', async () => {
     aggregator.mode = 'unknown-key';
-    forwarder = startForwarder(gw, keys, broker.url);
+    // A short back-off: the default 5 s doubled would leave the retry at the mercy of a busy machine.
+    forwarder = startForwarder(gw, keys, broker.url, { replay: { refusalBackoffMs: 500, refusalBackoffMaxMs: 1_000 } });
     const ids = appendReads(gw.outbox, 7);
     forwarder.wake();
-    await waitFor(() => aggregator.refusals.length >= 2, 'refused, then retried after the back-off');
+    await waitFor(() => aggregator.refusals.length >= 2, 'refused, then retried after the back-off', 20_000);
     expect(gw.outbox.backlog().count).toBe(7);
     expect(aggregator.stored.size).toBe(0);
     await waitFor(() => forwarder!.status().paused.length > 0, 'stream shows as paused');
