@@ -16,6 +16,7 @@ import { SimulatedClock } from '../shared/simulated-clock.js';
 import { intOption, parseCommandArgs, type Command, type CommandIo } from '../shared/command-line.js';
 import { generateKeyPair } from '../wire/keys.js';
 import { gatewayYamlFor } from './demo/gateway-config-from-fleet.js';
+import { fleetWithoutBuses, socatAvailable } from './demo/without-socat.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MARKER = '.chiso-demo';
@@ -82,7 +83,16 @@ to look. Stop with Ctrl-C.
 };
 
 async function runDemo(o: { out: string; fleetFile: string; httpPort: number; days: number }, io: CommandIo): Promise<number> {
-  const fleetConfig = loadFleetConfig(o.fleetFile);
+  let fleetConfig = loadFleetConfig(o.fleetFile);
+  if (fleetConfig.gateways.some((g) => g.buses.length > 0) && !socatAvailable()) {
+    const without = fleetWithoutBuses(fleetConfig);
+    fleetConfig = without.config;
+    io.out(
+      `chiso demo: socat is not installed, so the ${without.moved} RS485 bus meters run as TCP meters` +
+        `${without.leftOut.length > 0 ? ` and the faults ${without.leftOut.join(', ')} are left out` : ''}; ` +
+        'bash scripts/install-system-deps.sh installs socat for the simulated buses',
+    );
+  }
   const start = Date.parse(fleetConfig.start);
   const clock = new SimulatedClock(fleetClockOptions(fleetConfig));
   const logger = createLogger({ name: 'chiso-demo', level: 'warn', destination: process.stderr });

@@ -31,8 +31,8 @@ export function killAll(): void {
   for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-export function startProcess(launcher: string, args: string[]): Running {
-  const child = spawn(process.execPath, [launcher, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(launcher: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  const child = spawn(process.execPath, [launcher, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   started.push(child);
   const out: string[] = [];
   let err = '';

@@ -12,7 +12,7 @@ export function gatewayYamlFor(g: RunningGateway, options: { mqttUrl: string; mq
   for (const m of meters) models.set(m.model, m.registers);
   const lines: string[] = [
     `gateway: { id: ${g.id}, unitCode: PD0100, substation: TBA-${g.id} }`,
-    'buses:',
+    ...(g.buses.length === 0 ? ['buses: []'] : ['buses:']),
     ...g.buses.map((b) => `  - { id: ${b.id}, device: "${b.device}", baud: ${b.baud}, responseTimeoutMs: 500, maxRetries: 3 }`),
     'models:',
     ...[...models].map(
