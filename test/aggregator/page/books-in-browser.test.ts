@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -279,6 +280,22 @@ describe.skipIf(skipBrowser)("a book's month end on the operators' page, in head
       }
     });
     expect(back.rows.filter((r) => r.CS_MOI !== undefined && r.CS_MOI !== '').length).toBe(rows.length);
+
+    // The CSV of the same export: the stored file's bytes, matching the checksum kept for it, a header and
+    // one line per row with the XML's new indexes in the CS_MOI column.
+    const csv = db().prepare('SELECT csv_file AS csvFile, csv_sha256 AS sha FROM book_exports WHERE id = ?').get(stored.id) as { csvFile: string; sha: string };
+    const [csvDownload] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), listed.locator('button.download.csv').click()]);
+    expect(csvDownload.suggestedFilename()).toBe(BOOK_FILE.replace(/\.xml$/, '.csv'));
+    const savedCsv = join(tmp.dir, 'downloaded.csv');
+    await csvDownload.saveAs(savedCsv);
+    const csvBytes = readFileSync(savedCsv);
+    expect(csvBytes.equals(readFileSync(csv.csvFile))).toBe(true);
+    expect(createHash('sha256').update(csvBytes).digest('hex')).toBe(csv.sha);
+    const records = parseCsv(csvBytes.toString('utf8').replace(/^\uFEFF/, ''));
+    expect(records).toHaveLength(rows.length + 1);
+    const csMoi = records[0]!.indexOf('CS_MOI');
+    expect(csMoi).toBeGreaterThanOrEqual(0);
+    expect(records.slice(1).map((r) => r[csMoi]).sort()).toEqual(back.rows.map((r) => r.CS_MOI!).sort());
   });
 
   it('shows the book section in English on the switch', async () => {
@@ -311,3 +328,39 @@ describe.skipIf(skipBrowser)("a book's month end on the operators' page, in head
     expect(problems).toEqual([]);
   });
 });
+
+/** RFC 4180 records (quoted fields may hold commas, doubled quotes, line breaks): the test's own reader. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  const endField = () => {
+    record.push(field);
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (text[i + 1] === '"') field += text[++i];
+      else quoted = false;
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      endField();
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endField();
+      records.push(record);
+      record = [];
+    } else {
+      field += c;
+    }
+  }
+  if (field !== '' || record.length > 0) {
+    endField();
+    records.push(record);
+  }
+  return records;
+}
