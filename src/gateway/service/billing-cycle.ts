@@ -49,13 +49,13 @@ export function billingCycle(deps: BillingCycleDeps): () => Promise<BillingCycle
     const groups = await deps.pollMeters(pending, billingJob({ clock, scalers: deps.scalers, monthStart }));
     const meters = new Map(pending.map((m) => [m.id, m]));
     const records: ReadRecord[] = [];
-    const readIds: string[] = [];
+    const snapshotMeters: string[] = [];
     for (const g of groups) {
       for (const r of g.results) {
         const meter = meters.get(r.meterId);
         if (r.ok && meter && 'monthStart' in r) {
           records.push(...snapshotRecords(config.gateway.id, meter, r));
-          readIds.push(r.meterId);
+          snapshotMeters.push(r.meterId);
         } else if (!r.ok) {
           outcome.failed++;
           log.warn({ meter: r.meterId, code: r.code, monthStart: month }, `meter ${r.meterId}: billing snapshot not read (${r.code}: ${r.message}); asked again at the next billingSnapshot time`);
@@ -63,15 +63,15 @@ export function billingCycle(deps: BillingCycleDeps): () => Promise<BillingCycle
       }
     }
     if (records.length > 0 && writer.appendReads(records)) {
-      writer.guard(`billing marks of ${readIds.length} meter(s)`, () =>
+      writer.guard(`billing marks of ${snapshotMeters.length} meter(s)`, () =>
         history.batch(() => {
-          for (const id of readIds) history.setState(id, BILLING_SNAPSHOT_STATE_KEY, String(monthStart), clock.now());
+          for (const id of snapshotMeters) history.setState(id, BILLING_SNAPSHOT_STATE_KEY, String(monthStart), clock.now());
         }),
       );
-      outcome.read = readIds.length;
+      outcome.read = snapshotMeters.length;
       deps.wake();
     } else if (records.length > 0) {
-      outcome.failed += readIds.length; // not stored: asked again next time
+      outcome.failed += snapshotMeters.length; // not stored: asked again next time
     }
     log.info({ monthStart: month, asked: outcome.asked, read: outcome.read, failed: outcome.failed, records: records.length }, 'billing snapshots read');
     return outcome;

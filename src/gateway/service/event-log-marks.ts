@@ -7,6 +7,14 @@ import type { EventLogMark, EventLogMarks } from '../polling/event-log-read.js';
 /** The meter_state key that holds where the gateway stands in a meter's event log. */
 export const EVENT_LOG_MARK_KEY = 'event-log-mark';
 
+/** Per gateway's marks (one map each), what is on disk for each meter: the writes a poll can skip. */
+const savedTexts = new WeakMap<EventLogMarks, Map<string, string>>();
+const savedOf = (marks: EventLogMarks): Map<string, string> => {
+  let saved = savedTexts.get(marks);
+  if (saved === undefined) savedTexts.set(marks, (saved = new Map()));
+  return saved;
+};
+
 /**
  * Where the gateway stood in each meter's event log when it stopped. Without it the first read after a
  * restart goes back EVENT_LOG_LOOKBACK_MS, and an event of the last days of the previous month is raised
@@ -25,7 +33,10 @@ export function loadEventLogMarks(history: ReadHistory, meterIds: readonly strin
     }
     if (text === undefined) continue;
     const mark = parseMark(text);
-    if (mark) marks.set(meterId, mark);
+    if (mark) {
+      marks.set(meterId, mark);
+      savedOf(marks).set(meterId, JSON.stringify({ at: mark.at, codes: mark.codes }));
+    }
     else log.warn({ meter: meterId, value: text.slice(0, 200) }, `event-log position in meter_state (${EVENT_LOG_MARK_KEY}) is not {at, codes}; the log is read back two days`);
   }
   return marks;
@@ -37,17 +48,23 @@ export function loadEventLogMarks(history: ReadHistory, meterIds: readonly strin
  * read-only) costs at most a repeat of the lookback after the next restart: a warning, not a failed cycle.
  */
 export function saveEventLogMarks(history: ReadHistory, marks: EventLogMarks, results: readonly MeterReadResult[], at: number, log: Logger): void {
-  const read = results.filter((r) => r.ok && r.events !== undefined).map((r) => r.meterId);
-  if (read.length === 0) return;
+  // Only the positions that moved: most polls find no new event, and a write per meter per poll wears the SD card.
+  const saved = savedOf(marks);
+  const moved = results.flatMap((r) => {
+    if (!r.ok || r.events === undefined) return [];
+    const mark = marks.get(r.meterId);
+    if (mark === undefined) return [];
+    const text = JSON.stringify({ at: mark.at, codes: mark.codes });
+    return saved.get(r.meterId) === text ? [] : [{ meterId: r.meterId, text }];
+  });
+  if (moved.length === 0) return;
   try {
     history.batch(() => {
-      for (const meterId of read) {
-        const mark = marks.get(meterId);
-        if (mark) history.setState(meterId, EVENT_LOG_MARK_KEY, JSON.stringify({ at: mark.at, codes: mark.codes }), at);
-      }
+      for (const m of moved) history.setState(m.meterId, EVENT_LOG_MARK_KEY, m.text, at);
     });
+    for (const m of moved) saved.set(m.meterId, m.text);
   } catch (e) {
-    log.warn({ meters: read.length, err: errorMessage(e) }, 'event-log positions not saved; after a restart the logs are read back two days');
+    log.warn({ meters: moved.length, err: errorMessage(e) }, 'event-log positions not saved; after a restart the logs are read back two days');
   }
 }
 
