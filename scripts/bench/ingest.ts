@@ -44,7 +44,13 @@ export async function benchIngest(): Promise<void> {
   const broker = buildEmbeddedBroker({ host: '127.0.0.1', port: 0, internal }, { gateways: db.gateways, refusals: db.refusals, logger: silent });
   const { port } = await broker.start();
   const url = `mqtt://127.0.0.1:${port}`;
-  const ingest = buildIngest({ url, username: internal.username, password: internal.password, clientId: 'chiso:bench-ingest' }, { db, logger: silent });
+  // As the aggregator runs it: attached to the broker in process. CHISO_BENCH_INGEST_CLIENT=1 runs it as an
+  // MQTT client over 127.0.0.1 instead, as it runs against an external broker.
+  const asClient = process.env['CHISO_BENCH_INGEST_CLIENT'] === '1';
+  const ingest = buildIngest(
+    asClient ? { url, username: internal.username, password: internal.password, clientId: 'chiso:bench-ingest' } : { local: broker.local() },
+    { db, logger: silent },
+  );
   await ingest.start();
   const child = fork(gatewaysScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let progress: NodeJS.Timeout | undefined;
@@ -84,6 +90,7 @@ export async function benchIngest(): Promise<void> {
     if (ready.type !== 'ready') throw new Error(`gateways: ${ready.type === 'failed' ? ready.message : ready.type}`);
 
     console.log(`\nIngest end to end: ${fmt(reads)} reads from ${gatewayCount} gateways (own key and login each), ${batchSize} reads per signed batch, ${window} batches in flight per gateway`);
+    console.log(`  ingest ${asClient ? 'as an MQTT client over 127.0.0.1 (CHISO_BENCH_INGEST_CLIENT=1, as with an external broker)' : 'attached to the embedded broker in process, as the aggregator runs it'}`);
     console.log(`  gateways sign ${presign ? 'every batch before the clock starts (CHISO_BENCH_PRESIGN=1)' : 'each batch as they send it, on the same cores (CHISO_BENCH_PRESIGN=1 signs before the run)'}`);
     const cpu0 = process.cpuUsage();
     const pressure0 = cpuPressureMicros();

@@ -23,6 +23,11 @@ export interface OpenStoreOptions {
   readonly onCorrupt?: 'fail' | 'quarantine';
   /** How long a write waits for another connection's lock before STORE_BUSY. Default 5 000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Page size of a NEW database file, bytes (a power of two, 512–65 536; SQLite's default is 4 096). A file
+   * that already holds a database keeps its own: SQLite changes it only with a VACUUM.
+   */
+  readonly pageSize?: number;
   /** SQLite's page cache for this connection, KiB (SQLite's default is 2 000). */
   readonly cacheKiB?: number;
   /** Open read-only (inspection tools). No migrations can run; writes fail with STORE_READONLY. */
@@ -70,13 +75,16 @@ function openOnce(options: OpenStoreOptions): Store {
   const { path } = options;
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  const pageSize = options.pageSize === undefined ? undefined : checkedPageSize(options.pageSize);
   if (path !== ':memory:') {
     checkHeader(path);
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
   }
   const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
   try {
-    // The first statement reads the header: a file that is not a database fails here with SQLITE_NOTADB.
+    // Before WAL: a WAL database cannot change its page size any more (a no-op on an existing file).
+    if (pageSize !== undefined && !options.readonly) db.pragma(`page_size = ${pageSize}`);
+    // The first statement that reads the header: a file that is not a database fails here with SQLITE_NOTADB.
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
@@ -90,6 +98,13 @@ function openOnce(options: OpenStoreOptions): Store {
     db.close();
     throw e;
   }
+}
+
+function checkedPageSize(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < 512 || bytes > 65_536 || (bytes & (bytes - 1)) !== 0) {
+    throw new StoreError('STORE_INVALID_ARGUMENT', `page size ${bytes}: expected a power of two from 512 to 65 536 bytes`);
+  }
+  return bytes;
 }
 
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');

@@ -37,9 +37,26 @@ function zodPattern(schema: z.ZodType): RegExp | undefined {
 const DATETIME = zodPattern(IsoDateTime);
 const DATE = zodPattern(IsoDate);
 
+/**
+ * A pure check of a string, remembering the last few hundred texts it passed: a batch repeats its times
+ * and OBIS codes on every read, and a Set lookup costs a fraction of the regexes behind them.
+ */
+function remembered(check: (s: string) => boolean, size = 256): (s: string) => boolean {
+  const passed = new Set<string>();
+  return (s) => {
+    if (passed.has(s)) return true;
+    if (!check(s)) return false;
+    if (passed.size >= size) passed.clear();
+    passed.add(s);
+    return true;
+  };
+}
+
+const isoDateTimeText = remembered((s) => (DATETIME !== undefined ? DATETIME.test(s) : IsoDateTime.safeParse(s).success));
+const obisText = remembered((s) => OBIS_PATTERN.test(s) && obisGroupsInRange(s));
+
 export function isIsoDateTime(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  return DATETIME !== undefined ? DATETIME.test(s) : IsoDateTime.safeParse(s).success;
+  return typeof s === 'string' && isoDateTimeText(s);
 }
 
 export function isIsoDate(s: unknown): s is string {
@@ -157,7 +174,7 @@ export function quickReadRecord(r: unknown): r is ReadRecord {
   if ((mask & BOOK) !== 0 && !isCmisCode(r['bookCode'])) return false;
   if ((mask & ROUTE) !== 0 && !isIntIn(r['routeOrder'], 1, 1_000_000)) return false;
   const obis = r['obis'];
-  if (typeof obis !== 'string' || !OBIS_PATTERN.test(obis) || !obisGroupsInRange(obis)) return false;
+  if (typeof obis !== 'string' || !obisText(obis)) return false;
   const bcs = r['bcs'];
   if (bcs !== null && !BCS.has(bcs)) return false;
   if (!isDecimal(r['value'])) return false;

@@ -47,6 +47,23 @@ describe('openStore settings', () => {
     store.close();
   });
 
+  it('gives a new file the page size asked for; an existing file keeps its own and its data', () => {
+    const path = tmp.file('pages.db');
+    const store = openStore({ path, pageSize: 16_384 });
+    expect(store.db.pragma('page_size', { simple: true })).toBe(16_384);
+    new Outbox(store).append([entry('r1', { payload: payloadOf(200) })]);
+    store.close();
+    const again = openStore({ path, pageSize: 4_096 });
+    expect(again.db.pragma('page_size', { simple: true })).toBe(16_384);
+    expect(new Outbox(again).backlog().count).toBe(1);
+    again.close();
+    const odd = tmp.file('odd-pages.db');
+    const refused = thrown(() => openStore({ path: odd, pageSize: 5_000 }));
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as StoreError).message).toMatch(/page size 5000: expected a power of two/);
+    expect(existsSync(odd)).toBe(false);
+  });
+
   it('passes a healthy file through quick and full integrity checks', () => {
     const path = filledStore('healthy.db', 50);
     for (const integrityCheck of ['quick', 'full'] as const) {

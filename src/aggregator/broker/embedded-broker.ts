@@ -9,6 +9,7 @@ import type { RefusalRecord, RefusalStage } from '../store/refusals.js';
 import { secretsEqual, verifyCredential } from '../store/credentials.js';
 import { checkGatewayLogin, decidePublish, decideSubscribe, type Decision, type Identity } from './access.js';
 import { Counters } from './counters.js';
+import { localLink, type LocalLink } from './local-link.js';
 
 export interface BrokerConfig {
   host: string;
@@ -38,6 +39,8 @@ export interface BrokerDeps {
 export interface EmbeddedBroker {
   start(): Promise<{ port: number; tlsPort?: number }>;
   close(): Promise<void>;
+  /** A link for the aggregator's own parts in this process (the ingest), once started: no socket, no login. */
+  local(): LocalLink;
   /** `connect.accepted`, `refused.<stage>.<reason>` … */
   readonly metrics: Counters;
 }
@@ -195,7 +198,12 @@ export function buildEmbeddedBroker(config: BrokerConfig, deps: BrokerDeps): Emb
     await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
-  return { start, close, metrics };
+  function local(): LocalLink {
+    if (aedes === undefined) throw new Error('the embedded broker is not started');
+    return localLink(aedes);
+  }
+
+  return { start, close, local, metrics };
 }
 
 /** The subject CN of a verified client certificate; null when it has none or several (no single name to check). */

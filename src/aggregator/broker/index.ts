@@ -2,3 +2,4 @@
 export { buildEmbeddedBroker, DEFAULT_INTERNAL_USERNAME, type BrokerConfig, type BrokerDeps, type EmbeddedBroker } from './embedded-broker.js';
 export { checkGatewayLogin, decidePublish, decideSubscribe, type Decision, type Identity, type PublishFacts } from './access.js';
 export { Counters } from './counters.js';
+export { localLink, type LocalLink } from './local-link.js';

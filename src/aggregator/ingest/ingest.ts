@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOPIC_ROOT, TOPIC_QOS } from '../../wire/index.js';
 import { Counters } from '../broker/counters.js';
+import type { LocalLink } from '../broker/local-link.js';
 import type { CentralDb } from '../store/central-db.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { inlineStore, type GroupStore } from './group-store.js';
@@ -11,7 +12,8 @@ import { inlineOpener, type BatchOpener } from './opener.js';
 import { IngestPipeline } from './pipeline.js';
 import { startWorkerStore, storeWorkerScript } from './worker-store.js';
 
-export interface IngestConfig {
+/** How the ingest reaches the broker: as an MQTT client (the embedded broker's port, or an external broker). */
+export interface IngestClientSource {
   /** `mqtt://host:port` or `mqtts://…`: the embedded broker, or an external one. */
   url: string;
   username?: string;
@@ -20,12 +22,20 @@ export interface IngestConfig {
   clientId?: string;
   /** Keep the session across reconnects (clean=false) so the broker queues batches meanwhile. Default true. */
   persistentSession?: boolean;
+  /** CA for an mqtts:// broker with a private certificate. */
+  ca?: string;
+}
+
+/** Attached to the embedded broker in this process (broker/local-link.ts): no socket, no MQTT client. */
+export interface IngestLocalSource {
+  local: LocalLink;
+}
+
+export type IngestConfig = (IngestClientSource | IngestLocalSource) & {
   topicRoot?: string;
   maxPayloadBytes?: number;
   /** Batches per transaction (one fsync each). Default 64. */
   maxGroup?: number;
-  /** CA for an mqtts:// broker with a private certificate. */
-  ca?: string;
   /** Run WAL checkpoints on a worker thread instead of inside the ingest's commits (checkpointer.ts). Default true. */
   checkpointInWorker?: boolean;
   /**
@@ -33,7 +43,7 @@ export interface IngestConfig {
    * in-memory database, or a custom opener, is always handled on this thread.
    */
   storeInWorker?: boolean;
-}
+};
 
 export interface IngestDeps {
   db: CentralDb;
@@ -54,12 +64,18 @@ export interface Ingest {
 /** The four gateway→aggregator kinds the ingest handles (cmd/response belongs to the command service). */
 export const INGEST_KINDS = ['reads', 'events', 'status', 'heartbeat'] as const;
 
+/** The ingest's side of the broker once subscribed: acks out, and a way to leave. */
+interface BrokerLink {
+  publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * The verified ingest as an MQTT client (mqtt.js), so it runs the same against the embedded broker or an
- * external one given its URL. It subscribes to every gateway's reads, events, status and heartbeat topics
- * and hands each message to the pipeline, which stores, refuses and acks.
+ * The verified ingest: it subscribes to every gateway's reads, events, status and heartbeat topics and
+ * hands each message to the pipeline, which stores, refuses and acks. It runs attached to the embedded
+ * broker in this process, or as an MQTT client (mqtt.js) of a broker given its URL (an external one).
  *
- * MQTT acknowledges a message to the broker as soon as it is handed over; that is safe because the
+ * A message is acknowledged to the broker as soon as it is handed over; that is safe because the
  * application ack is what makes a gateway delete its copy, and it is sent only after the commit.
  */
 export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
@@ -68,17 +84,17 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
   const log = deps.logger.child({ part: 'ingest' });
   const metrics = new Counters();
   const maxPayloadBytes = config.maxPayloadBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  let client: MqttClient | undefined;
+  const filters = INGEST_KINDS.map((kind) => `${root}/gw/+/${kind}`);
+  let link: BrokerLink | undefined;
   let checkpointer: Checkpointer | undefined;
   let store: GroupStore | undefined;
   let pipeline: IngestPipeline | undefined;
 
   function publishAck(topic: string, payload: Uint8Array): void {
-    client?.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: TOPIC_QOS.ack.qos }, (err) => {
-      if (err) {
-        metrics.inc('acks.publish-failed');
-        log.warn({ topic, err: err.message }, 'ack not delivered to the broker');
-      }
+    if (link === undefined) return;
+    link.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), TOPIC_QOS.ack.qos).catch((err: unknown) => {
+      metrics.inc('acks.publish-failed');
+      log.warn({ topic, err: errorMessage(err) }, 'ack not delivered to the broker');
     });
   }
 
@@ -98,24 +114,26 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
   }
 
   async function start(): Promise<void> {
-    const options: IClientOptions = {
-      clientId: config.clientId ?? `chiso-ingest-${process.pid}`,
-      clean: !(config.persistentSession ?? true),
-      reconnectPeriod: 1_000,
-      connectTimeout: 10_000,
-      ...(config.username === undefined ? {} : { username: config.username }),
-      ...(config.password === undefined ? {} : { password: config.password }),
-      ...(config.ca === undefined ? {} : { ca: config.ca }),
-    };
     if (config.checkpointInWorker ?? true) {
       checkpointer = startCheckpointer(deps.db.store.db, { onError: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retried') });
     }
     try {
-      await connect(options);
+      store = await openStore(checkpointer !== undefined);
+      const p = new IngestPipeline({ topicRoot: root, maxGroup: config.maxGroup ?? 64, inFlight: 2 }, deps.db, store, publishAck, metrics, log, clock);
+      pipeline = p;
+      const onMessage = (topic: string, payload: Buffer) => p.push(topic, payload);
+      if ('local' in config) {
+        await config.local.subscribe(filters, onMessage);
+        link = config.local;
+        log.info({ filters, broker: 'embedded, in process' }, 'ingest subscribed');
+      } else {
+        link = await connectClient(config, filters, onMessage, log);
+        log.info({ url: config.url, filters }, 'ingest subscribed');
+      }
     } catch (e) {
-      const c = client;
-      client = undefined;
-      await c?.endAsync(true).catch(() => undefined);
+      const l = link;
+      link = undefined;
+      await l?.close().catch(() => undefined);
       await store?.close();
       store = undefined;
       await checkpointer?.close();
@@ -124,42 +142,18 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
     }
   }
 
-  async function connect(options: IClientOptions): Promise<void> {
-    store = await openStore(checkpointer !== undefined);
-    const p = new IngestPipeline(
-      { topicRoot: root, maxGroup: config.maxGroup ?? 64, inFlight: 2 },
-      deps.db,
-      store,
-      publishAck,
-      metrics,
-      log,
-      clock,
-    );
-    pipeline = p;
-    const c = await connectAsync(config.url, options);
-    client = c;
-    c.on('message', (topic, payload) => p.push(topic, payload));
-    c.on('error', (err) => log.error({ err: err.message }, 'mqtt client error'));
-    c.on('reconnect', () => log.warn('reconnecting to the broker'));
-    const filters = INGEST_KINDS.map((kind) => `${root}/gw/+/${kind}`);
-    const granted = await c.subscribeAsync(filters, { qos: 1 });
-    const refused = granted.filter((g) => g.qos === 128);
-    if (refused.length > 0) throw new Error(`ingest: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
-    log.info({ url: config.url, filters }, 'ingest subscribed');
-  }
-
   async function close(): Promise<void> {
-    const c = client;
-    // Finish what was received (its acks still need the client), then leave the broker.
+    const l = link;
+    // Finish what was received (its acks still need the link), then leave the broker.
     await pipeline?.idle();
-    if (c !== undefined) {
+    if (l !== undefined) {
       try {
-        await c.endAsync();
+        await l.close();
       } catch (e) {
-        log.warn({ err: errorMessage(e) }, 'closing the mqtt client');
+        log.warn({ err: errorMessage(e) }, 'leaving the broker');
       }
     }
-    client = undefined;
+    link = undefined;
     await store?.close();
     store = undefined;
     await checkpointer?.close();
@@ -167,4 +161,39 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
   }
 
   return { start, close, idle: () => pipeline?.idle() ?? Promise.resolve(), metrics };
+}
+
+/** The ingest as an MQTT client of the broker at `source.url`, subscribed to the ingest's filters. */
+async function connectClient(
+  source: IngestClientSource,
+  filters: readonly string[],
+  onMessage: (topic: string, payload: Buffer) => void,
+  log: Logger,
+): Promise<BrokerLink> {
+  const options: IClientOptions = {
+    clientId: source.clientId ?? `chiso-ingest-${process.pid}`,
+    clean: !(source.persistentSession ?? true),
+    reconnectPeriod: 1_000,
+    connectTimeout: 10_000,
+    ...(source.username === undefined ? {} : { username: source.username }),
+    ...(source.password === undefined ? {} : { password: source.password }),
+    ...(source.ca === undefined ? {} : { ca: source.ca }),
+  };
+  const c: MqttClient = await connectAsync(source.url, options);
+  const link: BrokerLink = {
+    publish: (topic, payload, qos) => c.publishAsync(topic, payload, { qos }).then(() => undefined),
+    close: () => c.endAsync(),
+  };
+  try {
+    c.on('message', onMessage);
+    c.on('error', (err) => log.error({ err: err.message }, 'mqtt client error'));
+    c.on('reconnect', () => log.warn('reconnecting to the broker'));
+    const granted = await c.subscribeAsync([...filters], { qos: 1 });
+    const refused = granted.filter((g) => g.qos === 128);
+    if (refused.length > 0) throw new Error(`ingest: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
+  } catch (e) {
+    await c.endAsync(true).catch(() => undefined);
+    throw e;
+  }
+  return link;
 }

@@ -142,7 +142,7 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
       const b = config.broker;
       ingest = buildIngest(
         b.embedded
-          ? { url: ingestUrl(b.host, ports.mqtt!), username: internal.username, password: internal.password, clientId: 'chiso-aggregator-ingest', topicRoot: config.topicRoot }
+          ? { local: broker!.local(), topicRoot: config.topicRoot }
           : {
               url: b.url,
               username: b.username,

@@ -20,8 +20,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Central DB in a temp dir, embedded broker on 127.0.0.1:0, ingest connected to it as the internal client. */
-export async function startAggregator(): Promise<Harness> {
+/**
+ * Central DB in a temp dir, embedded broker on 127.0.0.1:0, and the ingest attached to it in process as the
+ * aggregator runs it; `{ ingestAs: 'client' }` connects the ingest over 127.0.0.1 as the internal MQTT client.
+ */
+export async function startAggregator(options: { ingestAs?: 'local' | 'client' } = {}): Promise<Harness> {
   const tmp = tempDir('chiso-agg-');
   const db = openCentralDb({ path: tmp.file('central.db'), scrypt: TEST_SCRYPT });
   const broker = buildEmbeddedBroker(
@@ -30,7 +33,10 @@ export async function startAggregator(): Promise<Harness> {
   );
   const { port } = await broker.start();
   const url = `mqtt://127.0.0.1:${port}`;
-  const ingest = buildIngest({ url, username: INTERNAL.username, password: INTERNAL.password, clientId: 'chiso:ingest-test' }, { db, logger: silent });
+  const ingest = buildIngest(
+    options.ingestAs === 'client' ? { url, username: INTERNAL.username, password: INTERNAL.password, clientId: 'chiso:ingest-test' } : { local: broker.local() },
+    { db, logger: silent },
+  );
   await ingest.start();
   return {
     db,

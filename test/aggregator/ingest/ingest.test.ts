@@ -4,10 +4,11 @@ import { encodeStatus, gatewayTopic, signBatch, signEvents } from '../../../src/
 import { sampleBatch, sampleRead, testSigner } from '../../../src/wire/test-helpers.js';
 import { count, enrolAndConnect, INTERNAL, startAggregator, waitFor, type Harness } from './harness.js';
 
-describe('verified ingest behind the embedded broker', () => {
+// Attached in process (as the aggregator runs it) and as an MQTT client over 127.0.0.1 (as against an external broker).
+describe.each(['local', 'client'] as const)('verified ingest behind the embedded broker (ingest %s)', (ingestAs) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startAggregator();
+    h = await startAggregator({ ingestAs });
   });
   afterAll(async () => {
     await h?.close();
