@@ -180,6 +180,64 @@ describe.skipIf(skipBrowser)("a book's month end on the operators' page, in head
     expect(await page.locator('#s-flags tbody tr').count()).toBe(2);
   });
 
+  it("shows the closed book's rows in route order, as the API has them, filters the ones not read, and switches to English", async () => {
+    // The API's own answer for the book is the reference; the scenario says independently which rows must be what.
+    const res = await fetch(`${base}/api/books/${bookId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    const api = ((await res.json()) as { rows: ApiRow[] }).rows;
+    expect(api).toHaveLength(rows.length);
+    const planned = new Map(rows.map((p) => [rowKey(p.row), p.outcome]));
+    expect(new Map(api.map((r) => [`${r.meteringPoint}/${r.bcs}`, r.progress]))).toEqual(planned);
+    // In route order (MA_GC): the order the page must keep.
+    const route = api.map((r) => Number(r.routePosition));
+    expect(route.every((n, i) => Number.isFinite(n) && (i === 0 || route[i - 1]! <= n)), route.join(' ')).toBe(true);
+    const notRead = api.filter((r) => r.progress !== 'read');
+    expect(notRead).toHaveLength(count('estimated') + count('needs-review'));
+
+    await bookRow().locator('button.rows').click();
+    const panel = page.locator(`#s-books tr[data-panel-for="${bookId}"] .book-rows`);
+    await panel.locator('tbody tr').first().waitFor();
+    // 27 rows: few enough to open unfiltered.
+    expect(await panel.locator('input.not-read-only').isChecked()).toBe(false);
+    expect(await panel.locator('strong').textContent()).toBe(`Các dòng của sổ ${BOOK_CODE} theo lộ trình`);
+    expect(await panel.locator('.shown').textContent()).toBe(`Đang hiện ${api.length}/${api.length} dòng`);
+    expect(await panel.locator('thead th').allTextContents()).toEqual([
+      'Thứ tự lộ trình', 'Khách hàng', 'Điểm đo', 'Bộ chỉ số (BCS)', 'Số công tơ', 'Chỉ số cũ', 'Chỉ số mới', 'Sản lượng', 'Trạng thái', 'Nguồn chỉ số', 'Cảnh báo mở',
+    ]);
+
+    const shown = await tableRows(panel);
+    expect(shown.map((r) => r.key)).toEqual(api.map((r) => `${r.meteringPoint}/${r.bcs}`));
+    expect(shown).toEqual(api.map((r) => expectedRow(r, 'vi')));
+    // The two rows below CS_CU carry their open blocking flag; the rollover's new index is the meter's.
+    expect(shown.filter((r) => r.flags === '1').map((r) => r.key.split('/')[0]).sort()).toEqual([REVIEW_POINT_KEPT, REVIEW_POINT_DISMISSED].sort());
+    expect(shown.find((r) => r.key === ROLLOVER.key)?.newIndex).toBe(ROLLOVER.value);
+
+    // Not read only: exactly the rows an operator has to act on, still in route order.
+    await panel.locator('input.not-read-only').check();
+    expect(await panel.locator('.shown').textContent()).toBe(`Đang hiện ${notRead.length}/${api.length} dòng`);
+    expect(await tableRows(panel)).toEqual(notRead.map((r) => expectedRow(r, 'vi')));
+
+    // English: the panel is drawn again in the new language and keeps the filter.
+    await page.click('#lang');
+    await panel.locator('strong', { hasText: `Rows of book ${BOOK_CODE} in route order` }).waitFor();
+    expect(await bookRow().locator('button.rows').textContent()).toBe('Rows');
+    expect(await panel.locator('label span').textContent()).toBe('Only rows not read (missing, estimated, field-read, needs review)');
+    expect(await panel.locator('input.not-read-only').isChecked()).toBe(true);
+    expect(await panel.locator('.shown').textContent()).toBe(`Showing ${notRead.length} of ${api.length} rows`);
+    expect(await panel.locator('thead th').allTextContents()).toEqual([
+      'Route position', 'Customer', 'Metering point', 'Register (BCS)', 'Meter serial', 'Old index', 'New index', 'Consumption', 'State', 'Source', 'Open flags',
+    ]);
+    expect(await tableRows(panel)).toEqual(notRead.map((r) => expectedRow(r, 'en')));
+    await panel.locator('input.not-read-only').uncheck();
+    expect(await tableRows(panel)).toEqual(api.map((r) => expectedRow(r, 'en')));
+
+    // Back to Vietnamese for the steps that follow; the button closes the panel again.
+    await page.click('#lang');
+    await panel.locator('strong', { hasText: `Các dòng của sổ ${BOOK_CODE} theo lộ trình` }).waitFor();
+    await bookRow().locator('button.rows').click();
+    await page.locator(`#s-books tr[data-panel-for="${bookId}"]`).waitFor({ state: 'detached' });
+  });
+
   it('refuses the export while blocking flags are open, and says why', async () => {
     await bookRow().locator('button.export').click();
     const blocked = page.locator(`#s-books tr[data-panel-for="${bookId}"] .blocked`);
@@ -328,6 +386,96 @@ describe.skipIf(skipBrowser)("a book's month end on the operators' page, in head
     expect(problems).toEqual([]);
   });
 });
+
+/** A row of GET /api/books/:id, as far as the rows panel shows it. */
+interface ApiRow {
+  meteringPoint: string;
+  bcs: string;
+  readingType: string;
+  routePosition: number | null;
+  meterSerial: string | null;
+  customerCode: string | null;
+  customerName: string | null;
+  oldIndex: string | null;
+  progress: string | null;
+  closing: { outcome: string; source: string | null; newIndex: string | null; consumption: string | null; estimateNumber: number | null; detail: { reason?: { vi: string; en: string }; kwhPerDay?: string } } | null;
+  flags: { state: string }[];
+}
+
+interface ShownRow {
+  key: string;
+  state: string | undefined;
+  route: string;
+  customer: string;
+  serial: string;
+  oldIndex: string;
+  newIndex: string;
+  consumption: string;
+  label: string;
+  source: string;
+  flags: string;
+}
+
+/** The rows panel's table as text, read in one call (27 rows × 11 cells through locators would be slow). */
+function tableRows(panel: ReturnType<Page['locator']>): Promise<ShownRow[]> {
+  return panel.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => {
+      const cell = (c: string) => tr.querySelector(`td.${c}`)?.textContent ?? '';
+      return {
+        key: `${tr.getAttribute('data-point')}/${tr.getAttribute('data-bcs')}`,
+        state: tr.getAttribute('data-state') ?? undefined,
+        route: cell('route'),
+        customer: cell('customer'),
+        serial: cell('serial'),
+        oldIndex: cell('old'),
+        newIndex: cell('new'),
+        consumption: cell('consumption'),
+        label: cell('state'),
+        source: cell('source'),
+        flags: cell('flags'),
+      };
+    }),
+  );
+}
+
+/** What the panel must show for an API row, written out here rather than taken from the page's labels. */
+function expectedRow(r: ApiRow, lang: 'vi' | 'en'): ShownRow {
+  const c = r.closing;
+  const labels = {
+    vi: { read: 'Đã đọc', 'needs-review': 'Cần xem xét', snapshot: 'Chỉ số chốt cuối kỳ của công tơ', estimate: 'Tạm tính theo sản lượng các kỳ trước', perDay: 'kWh/ngày' },
+    en: { read: 'Read', 'needs-review': 'Needs review', snapshot: "The meter's billing snapshot", estimate: 'Estimate from past consumption', perDay: 'kWh/day' },
+  }[lang];
+  let label: string;
+  let source: string;
+  if (r.progress === 'estimated') {
+    // The scenario's meters were never estimated before: this is the first of the two allowed.
+    expect(c?.estimateNumber).toBe(1);
+    label = lang === 'vi' ? 'Tạm tính (lần 1/2)' : 'Estimated (estimate 1 of 2)';
+    expect(c?.detail.kwhPerDay).toMatch(/^\d/);
+    source = `${labels.estimate} (${c!.detail.kwhPerDay} ${labels.perDay})`;
+  } else if (r.progress === 'read') {
+    label = labels.read;
+    expect(c?.source).toBe('billing-snapshot');
+    source = labels.snapshot;
+  } else {
+    expect(r.progress).toBe('needs-review');
+    label = labels['needs-review'];
+    source = c!.detail.reason![lang];
+  }
+  return {
+    key: `${r.meteringPoint}/${r.bcs}`,
+    state: r.progress ?? 'none',
+    route: String(r.routePosition ?? ''),
+    customer: [r.customerCode, r.customerName].filter((x) => x).join(' '),
+    serial: r.meterSerial ?? '',
+    oldIndex: r.oldIndex ?? '',
+    newIndex: c?.newIndex ?? '',
+    consumption: c?.consumption ?? '',
+    label,
+    source,
+    flags: String(r.flags.filter((f) => f.state === 'open').length || ''),
+  };
+}
 
 /** RFC 4180 records (quoted fields may hold commas, doubled quotes, line breaks): the test's own reader. */
 function parseCsv(text: string): string[][] {

@@ -1,9 +1,12 @@
-// Each book's progress towards its cutoff (GET /api/books), its exports (GET /api/books/:id/exports,
-// files at /api/exports/:id/xml|csv), closing (POST /api/books/:id/close) and exporting (POST
-// /api/books/:id/export). An export refused for open blocking flags (409 API_EXPORT_BLOCKED) can be
-// repeated with an override, which needs a note.
+// Each book's progress towards its cutoff (GET /api/books), its rows in route order with each one's state
+// (GET /api/books/:id, drawn by book-rows.js: which points are missing or estimated, not just how many),
+// its exports (GET /api/books/:id/exports, files at /api/exports/:id/xml|csv), closing (POST
+// /api/books/:id/close) and exporting (POST /api/books/:id/export). An export refused for open blocking
+// flags (409 API_EXPORT_BLOCKED) can be repeated with an override, which needs a note. One panel at a time
+// opens under a book's row (rows, exports, override form, close confirmation).
 
 import { ApiFailure, api, download } from './api.js';
+import { rowsPanel } from './book-rows.js';
 import { h, table } from './dom.js';
 import { formatTime, t, tOr } from './i18n.js';
 import { act, by, errorLine, noteForm, notify, section } from './section.js';
@@ -32,7 +35,7 @@ function progressCell(p) {
 
 /** `onChanged`: called after a close or an export (the flags section reloads: a close raises flags). */
 export function booksSection(onChanged) {
-  /** Per book id: the open panel under its row (exports list, export override, close confirmation). */
+  /** Per book id: the open panel under its row (rows, exports list, export override, close confirmation). */
   const panels = new Map();
 
   /** Book id → code, for the flags section. */
@@ -69,6 +72,10 @@ export function booksSection(onChanged) {
     const actions = h('td', { class: 'actions' });
     if (b.state === 'open') actions.append(h('button', { type: 'button', class: 'close', onclick: () => open(b.id, closePanel) }, t('books.close')));
     if (b.state !== 'open') actions.append(h('button', { type: 'button', class: 'export', onclick: (ev) => act(ev.currentTarget, () => exportBook(b)) }, t('books.export')));
+    // Toggles the rows; loaded anew each time it opens (the rows change as reads come in and flags are decided).
+    actions.append(
+      h('button', { type: 'button', class: 'rows', onclick: (ev) => (panels.get(b.id)?.kind === 'rows' ? open(b.id) : act(ev.currentTarget, async () => open(b.id, await rowsPanel(b)))) }, t('books.rowsButton')),
+    );
     // Toggles the exports list; with another panel open (a refused export's override form) it shows the list.
     actions.append(h('button', { type: 'button', class: 'exports', onclick: () => (panels.get(b.id)?.kind === 'exports' ? open(b.id) : showExports(b)) }, t('books.exports')));
     return h(
