@@ -22,6 +22,8 @@ const benches: Record<string, () => Promise<void>> = {
     await benchExport();
     await benchExportBook();
   },
+  /** The books export alone (database → files), on one thread and on the export pool. */
+  'export-book': benchExportBook,
 };
 
 const chosen = process.argv.slice(2);

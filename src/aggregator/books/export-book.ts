@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { bookFileName, checksum, writeBookBytes, writeBookFiles, type BookBytes, type CmisBook } from '../cmis/book-file.js';
@@ -121,43 +123,53 @@ export function exportBook(db: Database.Database, bookId: number, opts: ExportOp
   const csvSha256 = checksum(csv);
   const sums = Buffer.from(`${xmlSha256}  ${xmlName}\n${csvSha256}  ${csvName}\n`, 'utf8');
 
-  const latest = store.latestExport(bookId);
-  if (latest !== undefined && latest.xmlSha256 === xmlSha256 && latest.csvSha256 === csvSha256 && sameFile(latest.xmlFile, xml) && sameFile(latest.csvFile, csv)) {
-    if (book.state !== 'exported') books.changeStateOf(bookId, 'exported', opts.now);
-    const dir = resolve(latest.xmlFile, '..');
-    return { export: latest, reused: true, dir, sumsFile: join(dir, 'SHA256SUMS') };
-  }
+  const same = (e: ExportRecord): boolean =>
+    e.xmlSha256 === xmlSha256 && e.csvSha256 === csvSha256 && sameFile(e.xmlFile, xml) && sameFile(e.csvFile, csv);
+  const reuse = (e: ExportRecord): ExportResult => {
+    if (books.getBookHead(bookId)?.state !== 'exported') books.changeStateOf(bookId, 'exported', opts.now);
+    const dir = resolve(e.xmlFile, '..');
+    return { export: e, reused: true, dir, sumsFile: join(dir, 'SHA256SUMS') };
+  };
+  const seen = store.latestExport(bookId);
+  if (seen !== undefined && same(seen)) return db.transaction(() => reuse(seen))();
 
-  const version = (latest?.version ?? 0) + 1;
+  // The files go to a folder of this export's own (process and thread: the month-end pool exports on
+  // worker threads while an operator may export the same book over HTTP), then the version is chosen,
+  // the folder renamed and the record added under the database's write lock, so two exports of one book
+  // never take the same version, and one that finds the other's equal files reuses them.
   const bookDir = resolve(opts.exportDir, base);
-  const dir = join(bookDir, `v${version}`);
-  const tmp = join(bookDir, `.v${version}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
+  const tmp = join(bookDir, `.export.tmp-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, xmlName), xml);
-  writeFileSync(join(tmp, csvName), csv);
-  writeFileSync(join(tmp, 'SHA256SUMS'), sums);
-  // A folder v<N> without a record is what a crash between rename and insert leaves: it is ours to replace.
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-
-  const record = db.transaction((): ExportRecord => {
-    const added = store.addExport({
-      bookId,
-      version,
-      xmlFile: join(dir, xmlName),
-      csvFile: join(dir, csvName),
-      xmlSha256,
-      csvSha256,
-      rows: files.rows,
-      createdAt: opts.now,
-      overrideBy: override?.by ?? null,
-      overrideNote: override?.note ?? null,
-    });
-    books.changeStateOf(bookId, 'exported', opts.now);
-    return added;
-  })();
-  return { export: record, reused: false, dir, sumsFile: join(dir, 'SHA256SUMS') };
+  try {
+    writeFileSync(join(tmp, xmlName), xml);
+    writeFileSync(join(tmp, csvName), csv);
+    writeFileSync(join(tmp, 'SHA256SUMS'), sums);
+    return db.transaction((): ExportResult => {
+      const latest = store.latestExport(bookId);
+      if (latest !== undefined && same(latest)) return reuse(latest);
+      const version = (latest?.version ?? 0) + 1;
+      const dir = join(bookDir, `v${version}`);
+      // A folder v<N> without a record is what a crash between rename and insert leaves: it is ours to replace.
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+      const record = store.addExport({
+        bookId,
+        version,
+        xmlFile: join(dir, xmlName),
+        csvFile: join(dir, csvName),
+        xmlSha256,
+        csvSha256,
+        rows: files.rows,
+        createdAt: opts.now,
+        overrideBy: override?.by ?? null,
+        overrideNote: override?.note ?? null,
+      });
+      books.changeStateOf(bookId, 'exported', opts.now);
+      return { export: record, reused: false, dir, sumsFile: join(dir, 'SHA256SUMS') };
+    }).immediate();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /**

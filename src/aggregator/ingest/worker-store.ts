@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerScript } from '../worker-script.js';
 import type { GroupOutcome, IngestItem } from './decide.js';
 import type { GroupStore } from './group-store.js';
 import type { FromStoreWorker, StoreWorkerData, ToStoreWorker } from './store-worker.js';
@@ -27,11 +26,7 @@ interface Pending {
 
 /** The compiled worker beside this module; from the TypeScript sources (tests) the build's copy. */
 export function storeWorkerScript(): URL | undefined {
-  for (const candidate of ['./store-worker.js', '../../../dist/src/aggregator/ingest/store-worker.js']) {
-    const url = new URL(candidate, import.meta.url);
-    if (existsSync(fileURLToPath(url))) return url;
-  }
-  return undefined;
+  return compiledWorkerScript('./store-worker.js', import.meta.url);
 }
 
 export async function startWorkerStore(script: URL, options: WorkerStoreOptions): Promise<GroupStore> {

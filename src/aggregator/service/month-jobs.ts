@@ -7,8 +7,9 @@ import type { Logger } from '../../shared/logger.js';
 import { BookStore, type BookSummary } from '../books/book-store.js';
 import type { CloseSummary } from '../books/close-book.js';
 import { isClosingError } from '../books/closing-errors.js';
-import { closeDueBooks } from '../books/cutoff-run.js';
-import { exportBook, type ExportResult } from '../books/export-book.js';
+import { runCutoff } from '../books/cutoff-run.js';
+import type { ExportResult } from '../books/export-book.js';
+import { exportBooks, type ExportPoolSettings } from '../books/export-pool.js';
 import { bookImporter } from '../books/import-book.js';
 import { scanImportFolder, type ScanSummary } from '../books/import-folder.js';
 import type { Calendar } from '../calendar/reading-calendar.js';
@@ -27,6 +28,8 @@ export interface MonthJobsDeps {
   reportsDir: string;
   /** Undefined when notices are turned off. */
   notices?: { outbox: NoticeOutbox; dispatcher: NoticeDispatcher };
+  /** Worker threads for the exports (export-pool.ts); default min(2, available cores), 0 for none. */
+  exportWorkers?: number;
   /** Called after each book is closed or exported (metrics, the demo's summary). */
   onBook?(event: { kind: 'closed'; summary: CloseSummary } | { kind: 'exported'; book: BookSummary; result: ExportResult } | { kind: 'held'; book: BookSummary; openBlockingFlags: number }): void;
 }
@@ -56,6 +59,8 @@ export function buildMonthJobs(deps: MonthJobsDeps): MonthJobs {
   const importer = bookImporter(deps.db, { calendar: deps.calendar, clock: deps.clock });
   const running = new Set<string>();
   const stops: { stop(): void }[] = [];
+  // Aborted by stop(): an export run in progress hands out no more books (the aggregator is closing).
+  let stopping = new AbortController();
   const openBlocking = deps.db.prepare<[number], { n: number }>("SELECT count(*) AS n FROM book_flags WHERE book_id = ? AND state = 'open' AND blocking = 1");
 
   async function once<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
@@ -95,41 +100,61 @@ export function buildMonthJobs(deps: MonthJobsDeps): MonthJobs {
     deps.onBook?.({ kind: 'held', book, openBlockingFlags });
   }
 
+  const pool = (signal: AbortSignal): ExportPoolSettings => ({ logger: log, signal, ...(deps.exportWorkers === undefined ? {} : { workers: deps.exportWorkers }) });
+
   const cutoff = () =>
     once('cutoff', async () => {
       const now = deps.clock.now();
-      const results = closeDueBooks(deps.db, {
+      const { signal } = stopping;
+      const closed = new Map<number, CloseSummary>();
+      const results = await runCutoff(deps.db, {
         now,
         toleranceMs: deps.books.toleranceHours * 3_600_000,
         autoExport: deps.books.autoExport,
         exportDir: deps.books.exportDir,
+        pool: pool(signal),
+        // Reported and noticed as each book closes, before the exports run.
+        onClosed: (r) => {
+          if (r.error !== undefined || r.summary === undefined) {
+            log.error({ bookId: r.bookId, err: r.error }, 'closing a book failed; tried again at the next cutoff run');
+            return;
+          }
+          const s = r.summary;
+          closed.set(r.bookId, s);
+          log.info({ book: s.book, outcomes: s.outcomes, readBySource: s.readBySource, openBlockingFlags: s.openBlockingFlags }, 'book closed at its cutoff');
+          deps.onBook?.({ kind: 'closed', summary: s });
+          if (deps.notices) {
+            try {
+              const queued = deps.notices.outbox.enqueueForBook(r.bookId, now);
+              log.info({ book: s.book, created: queued.created, held: queued.held.length }, 'customer notices queued');
+            } catch (e) {
+              // The other books' notices and every export still go ahead.
+              log.error({ book: s.book, err: errorMessage(e) }, 'queueing customer notices failed');
+            }
+          }
+        },
       });
+      // Stopped while the exports ran: the database may be closed by now. What was done is stored; the
+      // books not exported are closed ones, exported by the next start's cutoff run.
+      if (signal.aborted) return;
       for (const r of results) {
-        if (r.error !== undefined || r.summary === undefined) {
-          log.error({ bookId: r.bookId, err: r.error }, 'closing a book failed; tried again at the next cutoff run');
-          continue;
-        }
-        const s = r.summary;
-        log.info({ book: s.book, outcomes: s.outcomes, readBySource: s.readBySource, openBlockingFlags: s.openBlockingFlags }, 'book closed at its cutoff');
-        deps.onBook?.({ kind: 'closed', summary: s });
-        if (deps.notices) {
-          const queued = deps.notices.outbox.enqueueForBook(r.bookId, now);
-          log.info({ book: s.book, created: queued.created, held: queued.held.length }, 'customer notices queued');
-        }
+        const s = closed.get(r.bookId);
+        if (s === undefined) continue; // did not close: said above
         const book = store.getBook(r.bookId)!;
         if (r.exported) reportExport(book, r.exported);
         else if (r.held) reportHeld(book, s.openBlockingFlags);
+        else if (r.error !== undefined) log.error({ book: book.code, err: r.error }, 'export failed; tried again below and at the next cutoff run');
       }
       // A book held for its blocking flags goes as soon as operators have decided them all.
       if (deps.books.autoExport) {
-        for (const book of store.listBooks().filter((b) => b.state === 'closed')) {
-          if (openBlocking.get(book.id)!.n > 0) continue;
-          try {
-            reportExport(book, exportBook(deps.db, book.id, { exportDir: deps.books.exportDir, now: deps.clock.now() }));
-          } catch (e) {
-            if (!isClosingError(e, 'EXPORT_BLOCKED')) log.error({ book: book.code, err: errorMessage(e) }, 'export failed; tried again at the next cutoff run');
-          }
-        }
+        const free = store.listBooks().filter((b) => b.state === 'closed' && openBlocking.get(b.id)!.n === 0);
+        const outcomes = await exportBooks(deps.db, free.map((b) => b.id), { exportDir: deps.books.exportDir, now: deps.clock.now(), ...pool(signal) });
+        if (signal.aborted) return;
+        outcomes.forEach((o, i) => {
+          const book = free[i]!;
+          if (o.ok) reportExport(book, o.result);
+          else if (!isClosingError(o.error, 'EXPORT_BLOCKED')) log.error({ book: book.code, err: errorMessage(o.error) }, 'export failed; tried again at the next cutoff run');
+        });
       }
     });
 
@@ -171,6 +196,8 @@ export function buildMonthJobs(deps: MonthJobsDeps): MonthJobs {
     },
     stop() {
       for (const s of stops.splice(0)) s.stop();
+      stopping.abort();
+      stopping = new AbortController();
     },
     importScan,
     cutoff: async () => void (await cutoff()),
