@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES, utf8, validate } from './codec.js';
 import { WireError } from './errors.js';
-import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope, type SignedEnvelope } from './envelope.js';
+import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope, type EnvelopeHeader, type SignedEnvelope } from './envelope.js';
 import type { KeyLookup } from './keys.js';
 import { GatewayIdSchema, IsoDateTime, KeyIdSchema, SeqSchema } from './primitives.js';
 import { fieldIndex, isEpoch, isGatewayId, isIsoDateTime, isKeyId, isRecord, isSeq, keyMask, quickReadRecord } from './fast-check.js';
@@ -140,7 +140,12 @@ export function openSignedBatch(payload: Uint8Array, lookupKey: KeyLookup, optio
     topicGatewayId: options.gatewayId,
     maxBytes: options.maxBytes,
   });
+  return { batch: readVerifiedBatch(envelope, payloadBytes), envelope };
+}
+
+/** The second half of openSignedBatch: the payload of an envelope that verified (verifySigned), parsed and checked against it. */
+export function readVerifiedBatch(header: EnvelopeHeader, payloadBytes: Uint8Array): ReadBatch {
   const batch = parsePayload(ReadBatchSchema, payloadBytes, 'reads batch', quickReadBatch);
-  requireHeaderMatch(envelope, batch, 'reads batch');
-  return { batch, envelope };
+  requireHeaderMatch(header, batch, 'reads batch');
+  return batch;
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES, utf8, validate } from './codec.js';
-import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope } from './envelope.js';
+import { openEnvelope, parsePayload, requireHeaderMatch, sealEnvelope, type EnvelopeHeader } from './envelope.js';
 import type { KeyLookup } from './keys.js';
 import {
   BacklogSchema,
@@ -230,7 +230,12 @@ export function openSignedEvents(
     topicGatewayId: options.gatewayId,
     maxBytes: options.maxBytes,
   });
+  return { batch: readVerifiedEvents(envelope, payloadBytes), envelope };
+}
+
+/** The second half of openSignedEvents: the payload of an envelope that verified (verifySigned), parsed and checked against it. */
+export function readVerifiedEvents(header: EnvelopeHeader, payloadBytes: Uint8Array): EventBatch {
   const batch = parsePayload(EventBatchSchema, payloadBytes, 'events batch');
-  requireHeaderMatch(envelope, batch, 'events batch');
-  return { batch, envelope };
+  requireHeaderMatch(header, batch, 'events batch');
+  return batch;
 }

@@ -15,12 +15,13 @@ export {
 export * from './keys.js';
 export * from './reads.js';
 export * from './sequence.js';
-export { SIGNED_TYPES, SignedEnvelopeSchema, type SignedEnvelope, type SignedType } from './envelope.js';
+export { SIGNED_TYPES, SignedEnvelopeSchema, verifySigned, type EnvelopeHeader, type SignedEnvelope, type SignedType, type VerifiedEnvelope } from './envelope.js';
 export {
   MAX_ITEMS_PER_BATCH,
   ReadBatchSchema,
   signBatch,
   openSignedBatch,
+  readVerifiedBatch,
   type ReadBatch,
   type ReadBatchInput,
   type SignOptions,

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../shared/errors.js';
-import { decodeHeartbeat, decodeStatus, type AckMessage, type SequenceStream } from '../../wire/index.js';
+import { decodeHeartbeat, decodeStatus, type AckMessage, type SequenceStream, type VerifiedEnvelope } from '../../wire/index.js';
 import type { StoreOutcome, VerifiedBatch } from '../store/batch-writer.js';
 import type { CentralDb } from '../store/central-db.js';
 import type { RefusalRecord } from '../store/refusals.js';
@@ -23,6 +23,11 @@ export interface IngestItem {
   topic: string;
   gatewayId: string;
   payload: Uint8Array;
+  /**
+   * A reads/events message may arrive with its signature already checked on the receiving thread
+   * (worker-store.ts): the verified payload, or why it did not verify. Without either, it is opened here.
+   */
+  checked?: { ok: true; verified: VerifiedEnvelope } | { ok: false; refusal: Refusal };
 }
 
 /** What an ack says besides the fields the pipeline fills in (v, gatewayId, stream, at). */
@@ -83,7 +88,11 @@ export function decideGroup(items: readonly IngestItem[], now: number, db: Decid
   const refused: Refused[] = [];
   items.forEach((item, index) => {
     if (item.kind !== 'reads' && item.kind !== 'events') return;
-    const r = opener.open(item.kind, item.payload, item.gatewayId);
+    if (item.checked?.ok === false) {
+      refused.push({ index, refusal: explain(db, item, item.checked.refusal) });
+      return;
+    }
+    const r = item.checked === undefined ? opener.open(item.kind, item.payload, item.gatewayId) : opener.read(item.kind, item.checked.verified, item.payload);
     if (r.ok) verified.push({ index, batch: r.verified });
     else refused.push({ index, refusal: explain(db, item, refusalOf(r.error)) });
   });

@@ -106,6 +106,7 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
         path: db.name,
         maxPayloadBytes,
         checkpointElsewhere,
+        checkSignaturesHere: { lookupKey: deps.db.gateways.lookupKey },
         onWorkerError: (message) => log.error({ err: message }, 'the ingest store worker failed; a new one takes the next group'),
       });
     }

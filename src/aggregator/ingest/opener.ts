@@ -1,4 +1,16 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, openSignedBatch, openSignedEvents, type KeyLookup, type SequenceStream } from '../../wire/index.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  openSignedBatch,
+  openSignedEvents,
+  readVerifiedBatch,
+  readVerifiedEvents,
+  type KeyLookup,
+  type SequenceStream,
+  type VerifiedEnvelope,
+  verifySigned,
+} from '../../wire/index.js';
+import type { IngestItem } from './decide.js';
+import { refusalOf } from './refusal.js';
 import type { VerifiedBatch } from '../store/batch-writer.js';
 
 export type OpenResult = { ok: true; verified: VerifiedBatch } | { ok: false; error: unknown };
@@ -9,6 +21,8 @@ export type OpenResult = { ok: true; verified: VerifiedBatch } | { ok: false; er
  */
 export interface BatchOpener {
   open(stream: SequenceStream, payload: Uint8Array, topicGatewayId: string): OpenResult;
+  /** The same for a message whose signature the receiving thread already checked (verifySigned): parse and check the payload. */
+  read(stream: SequenceStream, verified: VerifiedEnvelope, payload: Uint8Array): OpenResult;
 }
 
 /** Opens with the given key lookup (the central DB's registry). */
@@ -26,5 +40,29 @@ export function inlineOpener(lookupKey: KeyLookup, maxBytes: number = DEFAULT_MA
         return { ok: false, error };
       }
     },
+    read(stream, verified, payload) {
+      try {
+        const batch: VerifiedBatch =
+          stream === 'reads'
+            ? { stream, batch: readVerifiedBatch(verified.header, verified.payloadBytes), envelope: payload }
+            : { stream, batch: readVerifiedEvents(verified.header, verified.payloadBytes), envelope: payload };
+        return { ok: true, verified: batch };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    },
   };
+}
+
+/**
+ * Checks a reads/events message's signature now, on the receiving thread, and keeps the verified payload
+ * (or why it failed) with it; the thread that stores then only parses it (decideGroup). Other kinds pass.
+ */
+export function withSignatureChecked(item: IngestItem, lookupKey: KeyLookup, maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): IngestItem {
+  if (item.kind !== 'reads' && item.kind !== 'events') return item;
+  try {
+    return { ...item, checked: { ok: true, verified: verifySigned(item.payload, item.kind, lookupKey, { gatewayId: item.gatewayId, maxBytes }) } };
+  } catch (error) {
+    return { ...item, checked: { ok: false, refusal: refusalOf(error) } };
+  }
 }

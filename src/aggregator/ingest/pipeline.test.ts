@@ -32,16 +32,22 @@ interface Rig {
   acks: { ack: AckMessage; readsAtAck: number }[];
 }
 
-type StoreKind = 'inline' | 'worker';
+/** On this thread; on the worker; on the worker with signatures checked on this thread first (as the ingest runs). */
+type StoreKind = 'inline' | 'worker' | 'worker-checked';
 
 async function rig(kind: StoreKind): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'chiso-pipeline-'));
   const db = openCentralDb({ path: join(dir, 'central.db'), scrypt: TEST_SCRYPT });
   let store: GroupStore;
-  if (kind === 'worker') {
+  if (kind !== 'inline') {
     const script = storeWorkerScript();
     if (script === undefined) throw new Error('the store worker is not built: run npx tsc -p tsconfig.json');
-    store = await startWorkerStore(script, { path: db.store.db.name, maxPayloadBytes: 4 * 1024 * 1024, checkpointElsewhere: false });
+    store = await startWorkerStore(script, {
+      path: db.store.db.name,
+      maxPayloadBytes: 4 * 1024 * 1024,
+      checkpointElsewhere: false,
+      ...(kind === 'worker-checked' ? { checkSignaturesHere: { lookupKey: db.gateways.lookupKey } } : {}),
+    });
   } else {
     store = inlineStore(db, inlineOpener(db.gateways.lookupKey));
   }
@@ -52,7 +58,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
   const countReads = db.store.db.prepare('SELECT count(*) AS n FROM reads');
   const metrics = new Counters();
   const pipeline = new IngestPipeline(
-    { topicRoot: 'chiso/v1', maxGroup: 64, inFlight: kind === 'worker' ? 2 : 1 },
+    { topicRoot: 'chiso/v1', maxGroup: 64, inFlight: kind === 'inline' ? 1 : 2 },
     db,
     store,
     (_topic, payload) => acks.push({ ack: decodeAck(payload), readsAtAck: (countReads.get() as { n: number }).n }),
@@ -170,12 +176,15 @@ describe('ingest pipeline', () => {
   it('ends the same way, message for message, when a store worker with its own connection decides', async () => {
     const inline = await scenario('inline');
     const worker = await scenario('worker');
+    const checked = await scenario('worker-checked');
     const drop = (s: typeof inline) => ({ ...s, gatewayB: { ...s.gatewayB, lastStatusAt: 0, lastHeartbeatAt: 0, stateSince: 0 } });
     expect(drop(worker)).toEqual(drop(inline));
+    // Signatures checked on this thread, payloads parsed and stored on the worker: the same again.
+    expect(drop(checked)).toEqual(drop(inline));
   });
 
   it('keeps a gateway’s batches in order across groups decided by the worker while acks go out', async () => {
-    const { db, pipeline, acks } = await rig('worker');
+    const { db, pipeline, acks } = await rig('worker-checked');
     const gw = await enrol(db, 'GW-S');
     for (let seq = 1; seq <= 400; seq += 2) pipeline.push(readsTopic('GW-S'), batchOf(gw, seq, 2));
     await pipeline.idle();

@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { compiledWorkerScript } from '../worker-script.js';
 import type { GroupOutcome, IngestItem } from './decide.js';
 import type { GroupStore } from './group-store.js';
+import { withSignatureChecked } from './opener.js';
+import type { KeyLookup } from '../../wire/index.js';
 import type { FromStoreWorker, StoreWorkerData, ToStoreWorker } from './store-worker.js';
 
 /**
@@ -17,6 +19,12 @@ import type { FromStoreWorker, StoreWorkerData, ToStoreWorker } from './store-wo
 export interface WorkerStoreOptions extends StoreWorkerData {
   /** Reported when the worker thread itself fails (the groups it held are failed with it). */
   onWorkerError?: (message: string) => void;
+  /**
+   * Check signatures on this thread before a group goes to the worker, with this key lookup (the central
+   * DB's registry). The worker is the ingest's busiest thread (parsing, inserting, the commit); this one
+   * mostly waits on sockets. Verified payloads are moved to the worker, not copied.
+   */
+  checkSignaturesHere?: { lookupKey: KeyLookup };
 }
 
 interface Pending {
@@ -30,7 +38,7 @@ export function storeWorkerScript(): URL | undefined {
 }
 
 export async function startWorkerStore(script: URL, options: WorkerStoreOptions): Promise<GroupStore> {
-  const { onWorkerError, ...data } = options;
+  const { onWorkerError, checkSignaturesHere, ...data } = options;
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let closing = false;
@@ -80,7 +88,9 @@ export async function startWorkerStore(script: URL, options: WorkerStoreOptions)
       const id = nextId++;
       const outcome = new Promise<GroupOutcome>((resolve, reject) => pending.set(id, { resolve, reject }));
       worker.ref();
-      worker.postMessage({ type: 'group', id, now, items: items as IngestItem[] } satisfies ToStoreWorker);
+      const sent = checkSignaturesHere === undefined ? (items as IngestItem[]) : items.map((item) => withSignatureChecked(item, checkSignaturesHere.lookupKey, data.maxPayloadBytes));
+      const moved = sent.flatMap((item) => (item.checked?.ok === true ? [item.checked.verified.payloadBytes.buffer as ArrayBuffer] : []));
+      worker.postMessage({ type: 'group', id, now, items: sent } satisfies ToStoreWorker, moved);
       return outcome;
     },
     async close(): Promise<void> {
