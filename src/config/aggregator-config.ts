@@ -31,6 +31,8 @@ export interface BookSettings {
   toleranceHours: number;
   autoExport: boolean;
   preCutoffDays: number;
+  /** Export pool size at the cutoff (books/export-pool.ts); undefined: up to 2, one per core. */
+  exportWorkers?: number;
   /** Cron expressions (Vietnam time). */
   jobs: { importScan: string; cutoff: string; dailyDigest: string; preCutoffReport: string; notices: string };
 }

@@ -134,6 +134,8 @@ export const BooksFileSchema = z.strictObject({
   autoExport: boolean.default(true),
   /** The pre-cutoff report lists offline points and open anomalies this many days before each cutoff. */
   preCutoffDays: wholeNumber(0, 28, 'a whole number of days 0..28').default(3),
+  /** Worker threads that export books in parallel at the cutoff; 0 exports on the main thread. Default: up to 2, one per core. */
+  exportWorkers: wholeNumber(0, 16, 'a whole number of worker threads 0..16 (0: export on the main thread)').optional(),
   jobs: BookJobsFileSchema.prefault({}),
 });
 

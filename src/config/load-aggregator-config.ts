@@ -142,6 +142,7 @@ function toAggregatorConfig<C extends z.ZodType>(file: AggregatorFile<C>, source
       toleranceHours: file.books.toleranceHours,
       autoExport: file.books.autoExport,
       preCutoffDays: file.books.preCutoffDays,
+      ...(file.books.exportWorkers === undefined ? {} : { exportWorkers: file.books.exportWorkers }),
       jobs: { ...file.books.jobs },
     },
     notices: { ...file.notices },

@@ -203,6 +203,7 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
         trigger: deps.trigger ?? nodeCronTrigger(),
         logger: log,
         reportsDir: join(config.dataDir, 'reports'),
+        ...(config.books.exportWorkers === undefined ? {} : { exportWorkers: config.books.exportWorkers }),
         ...(notices ? { notices } : {}),
         ...(deps.onBook ? { onBook: deps.onBook } : {}),
       });

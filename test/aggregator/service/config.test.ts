@@ -83,6 +83,16 @@ describe('aggregator configuration', () => {
     expect(c.broker).toEqual({ embedded: false, url: 'mqtts://broker.example:8883', username: 'chiso-ingest', password: 's3cret' });
   });
 
+  it('takes the export pool size, and refuses one that is not a whole number of threads', () => {
+    const parse = (text: string) => parseAggregatorConfig(text, '/etc/chiso/aggregator.yaml', { calendarSchema, env: {}, files: fakeFiles({}) });
+    expect(parse(configText('/srv/a')).books.exportWorkers).toBeUndefined();
+    expect(parse(configText('/srv/a').replace('  exportDir: /srv/a/books\n', '  exportDir: /srv/a/books\n  exportWorkers: 0\n')).books.exportWorkers).toBe(0);
+    const text = configText('/srv/a').replace('  exportDir: /srv/a/books\n', '  exportDir: /srv/a/books\n  exportWorkers: 1.5\n');
+    expect(refusal(text).message).toBe(
+      `/etc/chiso/aggregator.yaml: books.exportWorkers: found 1.5, expected a whole number of worker threads 0..16 (0: export on the main thread) (line ${lineOf(text, '1.5')})`,
+    );
+  });
+
   it('lists every problem at once, in file order, with found and expected', () => {
     const text = configText('/srv/a')
       .replace('  port: 0\ntopicRoot', '  port: 99999\ntopicRoot')
