@@ -376,6 +376,14 @@ describe.skipIf(skipBrowser)("a book's month end on the operators' page, in head
     expect(await kept.locator('.badge.blocking').textContent()).toBe('Blocks export');
     expect(await page.locator('#s-flags h2').textContent()).toBe("Books' screening flags");
 
+    // Numbers line up on the right; on a laptop's 900 px the wide tables scroll in their panels, not the page.
+    // (Run in the page: the test's TypeScript has no DOM library, hence the cast.)
+    const alignOf = (el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { textAlign: string } }).getComputedStyle(el).textAlign;
+    expect(await panel.locator('td.num').first().evaluate(alignOf)).toBe('right');
+    await page.setViewportSize({ width: 900, height: 800 });
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(900);
+    await page.setViewportSize({ width: 1280, height: 720 });
+
     // After a reload (English kept), the flag still names its book by code, whichever list came in first.
     await page.reload();
     await page.locator(`#s-books tr[data-code="${BOOK_CODE}"] .badge.exported`, { hasText: 'Exported' }).waitFor();
