@@ -145,10 +145,15 @@ export interface Gateway {
       const meter = meters.get(r.meterId);
       if (r.ok && meter) records.push(...registerRecords(config.gateway.id, meter, r, config.thresholds.clockDriftSeconds, options));
     }
-    // Taken now: the events written next clear the store's problem flag when their database is fine.
+    // Taken as the write failed: the status shows it until reads are stored again.
     const notStored = writer.appendReads(records) ? null : writer.problem();
     saveEventLogMarks(history, eventLogMarks, results, clock.now(), log);
-    const detected = detection.afterCycle(busId, results, clock.now());
+    // Detection keeps its state in the reads database: when that refuses writes (a full disk) this cycle's
+    // flags are left out, and the other buses' reads are still stored.
+    let detected: ReturnType<DetectionRunner['afterCycle']> = { events: [], problems: [] };
+    writer.guard(`detection state of ${results.length} meter(s)`, () => {
+      detected = detection.afterCycle(busId, results, clock.now());
+    });
     for (const p of detected.problems) problems.set(p.meterId, { code: p.code, message: p.message, at: p.at });
     writer.appendEvents(detected.events);
     // A meter back after an outage: its load profile of the outage is fetched now, not at the next daily cycle.

@@ -14,12 +14,15 @@ export interface StoreProblem {
   at: string;
 }
 
+/** Reads into the reads outbox, events into the events outbox, and the gateway's own state beside the reads. */
+type WriteKind = 'reads' | 'events' | 'state';
+
 /** The gateway's writes to its two outboxes (reads, events), guarded so a failing disk never stops a cycle. */
 export interface OutboxWriter {
   /** Writes the reads; false when the store refused them (they are not stored, see `problem`). */
   appendReads(records: readonly ReadRecord[]): boolean;
   appendEvents(events: readonly GatewayEvent[]): void;
-  /** Runs another write to the reads database under the same guard (the load-profile mark). */
+  /** Runs another write to the reads database (a mark, detection's state) under the same guard. */
   guard(what: string, write: () => void): boolean;
   /** The last failed write; null once a write succeeds again. */
   problem(): StoreProblem | null;
@@ -38,34 +41,37 @@ export interface OutboxWriterDeps {
 
 export function createOutboxWriter(deps: OutboxWriterDeps): OutboxWriter {
   const { gatewayId, outbox, eventsOutbox, clock, log, metrics } = deps;
-  /** The last failure to write the outbox (disk full, database corrupt); cleared by the next good write. */
-  let storeProblem: StoreProblem | null = null;
+  /**
+   * The last failure of each kind of write (disk full, damaged file), cleared by the next good write of the
+   * same kind only: the events file, or a small state write that still fits, says nothing of the reads.
+   */
+  const problems: Record<WriteKind, StoreProblem | null> = { reads: null, events: null, state: null };
 
   /**
    * A write to the outbox that fails (full disk, damaged database) is logged with its store code and shown
    * in the status; the reads already stored stay where they are, and the meters keep these values for the
    * next cycle. It never stops the rest of the cycle (detection, forwarding what is stored).
    */
-  function guard(what: string, write: () => void): boolean {
+  function guardOn(kind: WriteKind, what: string, write: () => void): boolean {
     try {
       write();
-      if (storeProblem !== null) log.info({ code: storeProblem.code }, 'outbox writable again');
-      storeProblem = null;
+      if (problems[kind] !== null) log.info({ code: problems[kind].code, kind }, `${kind} writable again`);
+      problems[kind] = null;
       return true;
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
-      storeProblem = { code: e.code, message: e.message, at: new Date(clock.now()).toISOString() };
-      log.error({ code: e.code, err: e.message, what }, `could not store ${what}: ${e.message}`);
+      problems[kind] = { code: e.code, message: e.message, at: new Date(clock.now()).toISOString() };
+      log.error({ code: e.code, err: e.message, what, kind }, `could not store ${what}: ${e.message}`);
       return false;
     }
   }
 
   return {
-    guard,
-    problem: () => storeProblem,
+    guard: (what, write) => guardOn('state', what, write),
+    problem: () => problems.reads ?? problems.state ?? problems.events,
     appendReads(records) {
       if (records.length === 0) return true;
-      const stored = guard(`${records.length} read(s)`, () =>
+      const stored = guardOn('reads', `${records.length} read(s)`, () =>
         outbox.append(
           records.map((r) => ({ readId: r.readId, kind: 'read' as const, billing: isBillingRelevant(r.kind, Date.parse(r.meterTime)), payload: JSON.stringify(r), createdAt: Date.parse(r.receivedAt) })),
         ),
@@ -76,7 +82,7 @@ export function createOutboxWriter(deps: OutboxWriterDeps): OutboxWriter {
     appendEvents(events) {
       if (events.length === 0) return;
       const now = clock.now();
-      guard(`${events.length} event(s)`, () =>
+      guardOn('events', `${events.length} event(s)`, () =>
         eventsOutbox.append(
           events.map((e, i) => {
             const subject = 'meterId' in e ? e.meterId : 'bus' in e ? e.bus : e.type;

@@ -8,9 +8,11 @@ import { startRig, type ServiceRig } from './service-fixture.js';
 
 describe('a full disk under the gateway service', () => {
   let rig: ServiceRig;
+  /** How far the meters' clocks are ahead: moved so that a later poll's reads are new reads. */
+  let meterClockAhead = 0;
 
   beforeAll(async () => {
-    rig = await startRig({ meters: 2 });
+    rig = await startRig({ meters: 2, now: () => Date.now() + meterClockAhead });
     await waitFor(() => rig.gateway.status().central.connected, 'the gateway connected');
     await rig.aggregator.offline();
   }, 30_000);
@@ -33,10 +35,26 @@ describe('a full disk under the gateway service', () => {
     expect(rig.logs.some((l) => l.level >= 50 && /STORE_DISK_FULL|disk/i.test(JSON.stringify(l)))).toBe(true);
     expect(rig.gateway.status().backlog.count).toBe(stored);
 
+    // Registers cycles (each a new hour on the meters' clocks) until neither their reads nor the detection
+    // state fit: each is refused and still ends, logged and shown; what is stored stays.
+    const readsStored = () => (reads.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    const detectionRefused = () => rig.logs.some((l) => l.level >= 50 && /detection state/.test(JSON.stringify(l)));
+    let readsRefused = false;
+    for (let hour = 1; hour <= 300 && !(readsRefused && detectionRefused()); hour++) {
+      meterClockAhead = hour * 3_600_000;
+      const before = readsStored();
+      await expect(rig.gateway.runCycle('registers')).resolves.toBeUndefined();
+      if (rig.gateway.status().store !== null) readsRefused = true;
+      if (readsRefused) expect(readsStored()).toBe(before);
+    }
+    expect(detectionRefused()).toBe(true);
+    expect(rig.gateway.status().store).toMatchObject({ code: 'STORE_DISK_FULL' });
+    const registerReads = (reads.db.prepare("SELECT count(*) AS n FROM outbox WHERE read_id LIKE '%|register|%'").get() as { n: number }).n;
+
     reads.db.pragma('max_page_count = 1073741823');
     await rig.aggregator.connect();
     await waitFor(() => rig.gateway.status().backlog.count === 0, 'the stored reads acked', 20_000);
-    expect([...rig.aggregator.stored.keys()].filter((id) => id.includes('|register|'))).toHaveLength(4);
+    expect([...rig.aggregator.stored.keys()].filter((id) => id.includes('|register|'))).toHaveLength(registerReads);
 
     // With space back, the load profile is caught up and its entries travel as load-profile reads.
     await rig.gateway.runCycle('loadProfile');
