@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, openSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { serviceLaunch } from './service-launch.js';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { buildEmbeddedBroker, DEFAULT_INTERNAL_USERNAME } from '../../src/aggregator/broker/index.js';
@@ -48,25 +49,6 @@ function procSample(pid: number): ProcSample {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * How production starts the gateway: the node options and the environment of systemd/chiso-gateway.service
- * (`ExecStart=/usr/bin/node FLAGS… /opt/chiso/bin/chiso.js gateway …`, `Environment=K=V`). The bench starts
- * its gateway with the same, so what it measures is what the unit runs on the Pi.
- */
-export function serviceLaunch(unitText: string): { nodeArgs: string[]; env: Record<string, string> } {
-  const exec = /^ExecStart=(.*)$/m.exec(unitText)?.[1]?.trim().split(/\s+/) ?? [];
-  const script = exec.findIndex((t) => t.endsWith('/bin/chiso.js'));
-  const nodeArgs = script > 0 ? exec.slice(1, script) : [];
-  const env: Record<string, string> = {};
-  for (const m of unitText.matchAll(/^Environment=(.*)$/gm)) {
-    for (const pair of m[1]!.match(/"[^"]*"|\S+/g) ?? []) {
-      const [k, ...v] = pair.replace(/^"|"$/g, '').split('=');
-      if (k) env[k] = v.join('=');
-    }
-  }
-  return { nodeArgs, env };
-}
 
 /**
  * The gateway process with 1 000 simulated meters (TCP wrapper, another process), polling every POLL_MINUTES

@@ -24,7 +24,7 @@ export interface OutboxWriter {
   appendEvents(events: readonly GatewayEvent[]): void;
   /** Runs another write to the reads database (a mark, detection's state) under the same guard. */
   guard(what: string, write: () => void): boolean;
-  /** The last failed write; null once a write succeeds again. */
+  /** A failing kind of write (reads first, then state, then events); null once each has succeeded again. */
   problem(): StoreProblem | null;
   /** Both outboxes together: what is not yet acked by central. */
   backlog(): Backlog;
