@@ -27,27 +27,44 @@ export interface MeterHealth {
 type RawReadRow = [string, string, string, string | null, number | null, number];
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
+const DAY_MS = 86_400_000;
 
 /**
  * The gateway's short memory of each meter: the last `keepPerRegister` good reads per register (enough to
- * spot a stuck, rolled-over or jumping register), how its recent polls went, and a few keys of state (e.g.
- * the last load-profile entry caught up). Trimmed on every write so it stays small on an SD card; the full
- * history lives at the aggregator.
+ * spot a stuck, rolled-over or jumping register), behind them the first read of each local day for
+ * `dailyDays` days (the weeks a spike is judged against, without keeping every 4-hourly poll of them), how
+ * its recent polls went, and a few keys of state (e.g. the last load-profile entry caught up). Trimmed on
+ * every write so it stays small on an SD card; the full history lives at the aggregator.
  */
 export class ReadHistory {
   readonly #path: string;
   readonly #db: Database.Database;
   readonly #keep: number;
+  readonly #dailyMs: number;
+  readonly #offsetMs: number;
   readonly #now: () => number;
   readonly #s;
 
-  constructor(store: Store, options: { keepPerRegister?: number; now?: () => number } = {}) {
+  /**
+   * `dailyDays` (default 0: none) keeps the first read of each local day that far back behind the newest
+   * `keepPerRegister`; `localOffsetMs` says where the local day starts (UTC+7: 7 h).
+   */
+  constructor(store: Store, options: { keepPerRegister?: number; dailyDays?: number; localOffsetMs?: number; now?: () => number } = {}) {
     this.#path = store.path;
     this.#db = store.db;
     this.#keep = options.keepPerRegister ?? 16;
+    const dailyDays = options.dailyDays ?? 0;
+    this.#dailyMs = dailyDays * DAY_MS;
+    this.#offsetMs = options.localOffsetMs ?? 0;
     this.#now = options.now ?? Date.now;
     if (!Number.isSafeInteger(this.#keep) || this.#keep < 1) {
       throw new StoreError('STORE_INVALID_ARGUMENT', `read history: keepPerRegister must be a positive integer, got ${this.#keep}`);
+    }
+    if (!Number.isSafeInteger(dailyDays) || dailyDays < 0) {
+      throw new StoreError('STORE_INVALID_ARGUMENT', `read history: dailyDays must be a whole number ≥ 0, got ${dailyDays}`);
+    }
+    if (!Number.isSafeInteger(this.#offsetMs) || Math.abs(this.#offsetMs) >= DAY_MS) {
+      throw new StoreError('STORE_INVALID_ARGUMENT', `read history: localOffsetMs must be whole ms within a day, got ${this.#offsetMs}`);
     }
     const db = this.#db;
     this.#s = guard(this.#path, 'prepare read history', () => ({
@@ -60,10 +77,15 @@ export class ReadHistory {
         `SELECT meter_id, register, value, unit, meter_time, received_at FROM meter_reads WHERE meter_id = ? AND register = ?
          ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT ?`,
       ).raw(),
+      // Behind the newest @keep, a read stays only while it is younger than @since and the first received on
+      // its local day (bare column with min(): SQLite returns the id of the row holding the minimum).
       trim: db.prepare(
         `DELETE FROM meter_reads WHERE meter_id = @meter AND register = @register AND id NOT IN (
            SELECT id FROM meter_reads WHERE meter_id = @meter AND register = @register
-           ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT @keep)`,
+           ORDER BY coalesce(meter_time, received_at) DESC, id DESC LIMIT @keep)
+         AND (received_at < @since OR id NOT IN (
+           SELECT id FROM (SELECT id, min(received_at) FROM meter_reads WHERE meter_id = @meter AND register = @register
+             GROUP BY (received_at + CAST(@offset AS INTEGER)) / ${DAY_MS})))`,
       ),
       failure: db.prepare(
         `INSERT INTO meter_health (meter_id, consecutive_failures, last_failure_at, last_error_code) VALUES (@meter, 1, @at, @code)
@@ -104,7 +126,8 @@ export class ReadHistory {
           inserted += this.#s.insert.run(r.meterId, r.register, r.value, r.unit ?? null, r.meterTime, r.receivedAt).changes;
           touched.set(JSON.stringify([r.meterId, r.register]), r);
         }
-        for (const r of touched.values()) this.#s.trim.run({ meter: r.meterId, register: r.register, keep: this.#keep });
+        const since = this.#dailyMs === 0 ? Number.MAX_SAFE_INTEGER : this.#now() - this.#dailyMs;
+        for (const r of touched.values()) this.#s.trim.run({ meter: r.meterId, register: r.register, keep: this.#keep, since, offset: this.#offsetMs });
         return inserted;
       });
       return run.immediate();

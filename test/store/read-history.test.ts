@@ -43,6 +43,32 @@ describe('ReadHistory', () => {
     expect(store.db.prepare('SELECT count(*) FROM meter_reads').pluck().get()).toBe(4);
   });
 
+  it('behind the newest reads keeps the first read of each local day, for dailyDays', () => {
+    // Polls every 4 hours from local midnight (UTC+7) for 12 days; "now" is the last poll.
+    const local = 7 * HOUR;
+    const start = T0 - local; // local midnight of 1 January
+    const polls = Array.from({ length: 12 * 6 }, (_, i) => start + i * 4 * HOUR + 60_000);
+    let now = 0;
+    const daily = new ReadHistory(store, { keepPerRegister: 6, dailyDays: 10, localOffsetMs: local, now: () => now });
+    polls.forEach((at, i) => {
+      now = at;
+      daily.record({ meterId: 'm1', register: KT, value: `${i}.0`, unit: 'kWh', meterTime: at, receivedAt: at });
+    });
+    const kept = daily.lastReads('m1', KT, 100).map((r) => r.receivedAt);
+    // The newest 6 (the last day) at full resolution …
+    expect(kept.slice(0, 6)).toEqual(polls.slice(-6).reverse());
+    // … then the 00:01 read of each earlier day younger than 10 days, and nothing older.
+    const firstOfDays = polls.filter((at, i) => i % 6 === 0 && at >= now - 10 * 24 * HOUR && i < polls.length - 6);
+    expect(kept.slice(6)).toEqual(firstOfDays.reverse());
+    expect(kept).toHaveLength(6 + 9);
+  });
+
+  it('refuses a daily tail or a day start it cannot use', () => {
+    for (const o of [{ dailyDays: -1 }, { dailyDays: 1.5 }, { localOffsetMs: 25 * HOUR }]) {
+      expect(thrown(() => new ReadHistory(store, o))).toMatchObject({ code: 'STORE_INVALID_ARGUMENT' });
+    }
+  });
+
   it('ignores the same read recorded twice (same meter time), and orders reads without meter time by receipt', () => {
     h.record(read('m1', '10', 1));
     expect(h.record(read('m1', '10', 1, { receivedAt: T0 + 9 * HOUR }))).toBe(0);

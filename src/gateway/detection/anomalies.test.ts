@@ -13,8 +13,8 @@ import { DEFAULT_THRESHOLDS as T } from './thresholds.js';
 const KT = '1.0.1.8.0.255';
 const meter = testMeter();
 
-function detect(read: MeterReadSuccess, history: RegisterRead[] = [], state: AnomalyState = emptyAnomalyState(), m: MeterDefinition = meter) {
-  const r = detectAnomalies({ meter: m, read, history, state, thresholds: T });
+function detect(read: MeterReadSuccess, history: RegisterRead[] = [], state: AnomalyState = emptyAnomalyState(), m: MeterDefinition = meter, thresholds = T) {
+  const r = detectAnomalies({ meter: m, read, history, state, thresholds });
   r.events.forEach(assertWireEvent);
   return r;
 }
@@ -38,14 +38,17 @@ function household(days: number, override: (day: number) => number | undefined =
   return points;
 }
 
-/** Detection over the series read by read (from index `from`), as the gateway would run it with 16 kept reads. */
-function replay(points: [number, string][], m: MeterDefinition = meter, from = 1, keep = 16) {
+/**
+ * Detection over the series read by read (from index `from`), as the gateway runs it on daily reads: it keeps
+ * 24 recent reads and a read a day for 36 days behind them.
+ */
+function replay(points: [number, string][], m: MeterDefinition = meter, from = 1, keep = 60, thresholds = T) {
   let state = emptyAnomalyState();
   const events: AnomalyEvent[] = [];
   for (let i = from; i < points.length; i++) {
     const [at, value] = points[i]!;
     const history = historyOf(m.id, KT, points.slice(Math.max(0, i - keep), i));
-    const r = detect(goodRead(m.id, at, [kwh(KT, value, 'KT')]), history, state, m);
+    const r = detect(goodRead(m.id, at, [kwh(KT, value, 'KT')]), history, state, m, thresholds);
     state = r.state;
     events.push(...r.events);
   }
@@ -69,16 +72,16 @@ describe('consumption spike', () => {
     expect(avg).toBeGreaterThan(10);
     expect(avg).toBeLessThan(11.5);
     expect(rate / avg).toBeGreaterThanOrEqual(1.3);
-    expect(Number(e.evidence['windowDays'])).toBeGreaterThanOrEqual(7);
+    expect(Number(e.evidence['windowDays'])).toBeGreaterThanOrEqual(13.3);
     expect(e.thresholds).toMatchObject({ spikeRatio: 1.3, spikeMinIntervalHours: 168 });
     // Evidence numbers travel as decimal strings.
     for (const k of ['averageDailyKwh', 'newDailyKwh', 'ratio', 'windowDays']) expect(e.evidence[k]).toMatch(/^\d+(\.\d+)?$/);
   });
 
   it('flags a ×5 day on the day it happens: it alone lifts its week past 1.3×', () => {
-    const { events } = replay(household(30, (d) => (d === 17 ? 55 : undefined)));
+    const { events } = replay(household(30, (d) => (d === 22 ? 55 : undefined)));
     expect(raised(events)).toEqual(['consumption-spike']);
-    expect(events[0]!.evidence['intervalEnd']).toBe(new Date(vn(2024, 7, 1, 0, 5) + 18 * MS_PER_DAY).toISOString());
+    expect(events[0]!.evidence['intervalEnd']).toBe(new Date(vn(2024, 7, 1, 0, 5) + 23 * MS_PER_DAY).toISOString());
   });
 
   it('does not flag one busy day (a ×2 day is 15 % on its week)', () => {
@@ -121,9 +124,30 @@ describe('consumption spike', () => {
       ['2026-10-16T06:25:00Z', '16537.525'], ['2026-10-17T06:33:46Z', '16569.826'], ['2026-10-18T06:52:48Z', '16601.772'],
       ['2026-10-19T06:13:51Z', '16624.258'],
     ];
-    const { events } = replay(reads.map(([t, v]) => [Date.parse(t), v] as [number, string]), meter, 1, 120);
+    // Judged as it was then, against one week: the slack is what this is about, not the baseline's length.
+    const oneWeek = { ...T, spikeMinBaselineDays: 7 };
+    const { events } = replay(reads.map(([t, v]) => [Date.parse(t), v] as [number, string]), meter, 1, 120, oneWeek);
     expect(raised(events)).toEqual(['consumption-spike']);
     expect(events[0]!.evidence['intervalEnd']).toBe('2026-10-16T06:25:00.000Z');
+  });
+
+  it('keeps a missed daily poll in the baseline: the span is 2.02 days, not an outage', () => {
+    // A missed flag of the truth run, its reads as stored: ×5 from 15 October, three daily polls missed
+    // before it (one while the gateway was killed and restarted). Left out as outages, they shrank the
+    // baseline under two weeks on every day of the spike.
+    const reads: [string, string][] = [
+      ['2026-09-29T15:35:21Z', '14451.967'], ['2026-09-30T07:19:08Z', '14456.962'], ['2026-10-02T07:50:37Z', '14476.076'],
+      ['2026-10-03T06:59:43Z', '14484.834'], ['2026-10-05T07:18:35Z', '14505.755'], ['2026-10-06T06:43:06Z', '14515.048'],
+      ['2026-10-07T07:00:37Z', '14523.954'], ['2026-10-08T07:31:21Z', '14532.430'], ['2026-10-09T06:34:38Z', '14539.967'],
+      ['2026-10-11T08:11:54Z', '14559.238'], ['2026-10-12T08:18:40Z', '14567.003'], ['2026-10-13T07:11:05Z', '14575.433'],
+      ['2026-10-14T06:44:11Z', '14585.524'], ['2026-10-15T06:54:11Z', '14609.431'], ['2026-10-16T06:46:51Z', '14662.837'],
+      ['2026-10-17T07:10:34Z', '14720.199'], ['2026-10-18T07:25:03Z', '14776.966'], ['2026-10-19T07:08:57Z', '14830.685'],
+      ['2026-10-20T07:52:03Z', '14879.937'], ['2026-10-21T07:13:11Z', '14921.866'],
+    ];
+    const { events } = replay(reads.map(([t, v]) => [Date.parse(t), v] as [number, string]));
+    expect(raised(events)).toEqual(['consumption-spike']);
+    expect(events[0]!.evidence).toMatchObject({ unreadDaysLeftOut: '0' });
+    expect(Number(events[0]!.evidence['windowDays'])).toBeGreaterThanOrEqual(13.3);
   });
 
   it('takes the usual poll interval from the shorter spans: a gap at the gateway start does not hide an outage', () => {
@@ -145,9 +169,33 @@ describe('consumption spike', () => {
     expect(raised(replay(all).events)).toContain('consumption-spike');
   });
 
-  it('does not judge without a week of history (a weekend could be the whole baseline)', () => {
-    const { events } = replay(household(6, (d) => (d === 5 ? 25 : undefined)));
+  it('does not judge against less than two weeks (one week against the next wanders by chance)', () => {
+    // Day 20: the judged week is days 13–20 and only 13 days lie before it.
+    const { events } = replay(household(20, (d) => (d === 19 ? 40 : undefined)));
     expect(events).toEqual([]);
+    expect(raised(replay(household(21, (d) => (d === 20 ? 40 : undefined))).events)).toEqual(['consumption-spike']);
+  });
+
+  it("does not flag a business's ordinary week that is 1.3× the one before (a false flag of the truth run)", () => {
+    // Tariff register BT of a business as stored, read daily at drifting hours. The gateway's first days left a
+    // gap, so on 20 October only one whole week lay before the judged one, and that week ran low: 16.5 kWh a day
+    // against 21.6. Nothing was wrong with the meter.
+    const reads: [string, string][] = [
+      ['2026-09-29T22:39:58Z', '50797.84'], ['2026-10-02T10:40:58Z', '50875.80'], ['2026-10-03T09:49:21Z', '50890.38'],
+      ['2026-10-04T07:37:04Z', '50892.62'], ['2026-10-05T09:13:40Z', '50909.96'], ['2026-10-06T08:43:28Z', '50938.16'],
+      ['2026-10-07T07:43:46Z', '50961.24'], ['2026-10-08T08:04:10Z', '50980.35'], ['2026-10-09T07:56:20Z', '51001.07'],
+      ['2026-10-10T08:01:36Z', '51016.69'], ['2026-10-11T07:52:36Z', '51018.82'], ['2026-10-12T08:04:51Z', '51033.24'],
+      ['2026-10-13T08:33:52Z', '51053.89'], ['2026-10-14T08:39:17Z', '51079.55'], ['2026-10-15T08:30:40Z', '51106.72'],
+      ['2026-10-16T07:39:10Z', '51135.78'], ['2026-10-17T07:36:55Z', '51156.07'], ['2026-10-18T08:52:46Z', '51158.64'],
+      ['2026-10-19T07:56:48Z', '51176.20'], ['2026-10-20T07:22:53Z', '51204.05'], ['2026-10-21T07:30:21Z', '51233.88'],
+    ];
+    const pts = reads.map(([t, v]) => [Date.parse(t), v] as [number, string]);
+    expect(replay(pts).events).toEqual([]);
+    // Against the one week alone (the old minimum), the ordinary week of 20 October is 1.3×.
+    const lenient = { ...T, spikeMinBaselineDays: 7, spikeRatio: 1.2 };
+    const flagged = replay(pts, meter, 1, 60, lenient).events.find((e) => e.state === 'raised');
+    expect(flagged?.evidence).toMatchObject({ windowDays: '6.99', intervalEnd: '2026-10-20T07:22:53.000Z' });
+    expect(Number(flagged?.evidence['ratio'])).toBeGreaterThanOrEqual(1.3);
   });
 
   it('does not judge near-zero loads', () => {

@@ -200,11 +200,18 @@ function wholeWeeksBefore(series: readonly Point[], pivot: Point, windowDays: nu
 
 /**
  * The average's advance and days over the baseline points, leaving out the spans where the meter went
- * unread for more than twice its usual poll interval. A meter without supply does not answer and does not
- * count: its outage in the average would make the next ordinary week look like a spike (two such flags in
- * the truth run, a week after a four-day power failure). One missed poll stays in. Undefined when the index
- * went down inside the baseline.
+ * unread for more than MISSED_POLLS_KEPT usual poll intervals. A meter without supply does not answer and
+ * does not count: its outage in the average would make the next ordinary week look like a spike (two such
+ * flags in the truth run, a week after a four-day power failure). One missed poll stays in. Undefined when
+ * the index went down inside the baseline.
  */
+/**
+ * A span of one missed poll is two usual intervals give or take the reads' drift (2.02 days between daily
+ * reads): leaving it out as an outage cost a meter its two-week baseline, three missed daily polls among
+ * fourteen, and a ×5 spike went unflagged in the truth run. Two missed polls (three intervals) are out.
+ */
+const MISSED_POLLS_KEPT = 2.5;
+
 function baselineOf(series: readonly Point[], base: Point, pivot: Point): { advance: number; days: number; stretches: number; leftOutDays: number } | undefined {
   const points = series.slice(series.indexOf(base), series.indexOf(pivot) + 1);
   const spans = points.slice(1).map((p, i) => ({ ms: p.at - points[i]!.at, advance: toNumber(sub(p.value, points[i]!.value)) }));
@@ -218,7 +225,7 @@ function baselineOf(series: readonly Point[], base: Point, pivot: Point): { adva
   let stretches = 0;
   let inStretch = false;
   for (const x of spans) {
-    if (x.ms > 2 * usual) {
+    if (x.ms > MISSED_POLLS_KEPT * usual) {
       leftOut += x.ms;
       inStretch = false;
       continue;

@@ -15,7 +15,12 @@ export interface DetectionThresholds {
   readonly busSilentMinMeters: number;
   /** The judged interval's daily rate at or above ratio × the meter's recent daily average is a spike. */
   readonly spikeRatio: number;
-  /** The average must span at least this many days, so that weekends are inside it. */
+  /**
+   * The average must span at least this many days. Two weeks, not one: one ordinary week of a business
+   * against the one before differs by 1.3× often enough to flag healthy meters (the truth run flagged one
+   * whose working days were 1.28× the week before, with nothing wrong); an average over two weeks wanders
+   * less. The price: a gateway judges spikes from its third week.
+   */
   readonly spikeMinBaselineDays: number;
   /** The average looks back at most this far (older habits are not "recent"). */
   readonly spikeWindowDays: number;
@@ -51,7 +56,7 @@ export const DEFAULT_THRESHOLDS: DetectionThresholds = Object.freeze({
   busSilentShare: 0.8,
   busSilentMinMeters: 3,
   spikeRatio: 1.3,
-  spikeMinBaselineDays: 7,
+  spikeMinBaselineDays: 14,
   spikeWindowDays: 28,
   spikeMinIntervalHours: 168,
   spikeMinDailyKwh: 1,

@@ -26,8 +26,20 @@ import type { MeterDefinition, MeterReadResult } from '../model.js';
 /** ReadHistory keeps per-"meter" JSON states; these pseudo-ids hold the gateway's and the buses' own. */
 const GATEWAY_KEY = '@gateway';
 const busKey = (bus: string) => `@bus:${bus}`;
-/** Reads kept per register for the spike and stuck checks: several days of 4-hourly polls. */
-export const HISTORY_DEPTH = 120;
+/**
+ * Reads kept per register at full resolution for the stuck and index-drop checks: four days of 4-hourly
+ * polls, twice the default stuck stretch. Older reads are thinned to one a day (see historyDays).
+ */
+export const RECENT_READS = 24;
+
+/**
+ * Days of daily reads the spike check looks at: its baseline window and the judged interval, plus a day.
+ * Kept as every poll, the example config's 4-hourly polls would need 216 reads a register for these 36
+ * days (they kept 120, so a 28-day window could never be filled); as one read a day, 36.
+ */
+export function historyDays(t: DetectionThresholds): number {
+  return t.spikeWindowDays + Math.ceil(t.spikeMinIntervalHours / 24) + 1;
+}
 
 function parse<T>(text: string | undefined, fallback: T): T {
   if (text === undefined) return fallback;
@@ -99,7 +111,7 @@ export class DetectionRunner {
         const meter = this.meters.get(r.meterId);
         if (!meter) continue;
         const meterTime = r.meterTime ?? r.receivedAt;
-        const history = meter.registers.flatMap((reg) => this.history.lastReads(meter.id, reg.obis, HISTORY_DEPTH));
+        const history = meter.registers.flatMap((reg) => this.history.lastReads(meter.id, reg.obis, RECENT_READS + historyDays(this.thresholds)));
         const recentPolls = cycle.states[meter.id]?.recentPolls;
         const detected = detectAnomalies({ meter, read: r, history, state: this.anomalies(meter.id), thresholds: this.thresholds, ...(recentPolls === undefined ? {} : { recentPolls }) });
         this.history.record(...r.registers.map((reg) => ({ meterId: meter.id, register: reg.obis, value: reg.value, unit: reg.unit, meterTime, receivedAt: r.receivedAt })));

@@ -16,6 +16,7 @@ import type { Transport } from '../../transport/transport.js';
 import { keyIdOf, loadPrivateKey, loadPublicKey } from '../../wire/keys.js';
 import type { ReadRecord } from '../../wire/reads.js';
 import { resolveThresholds } from '../detection/thresholds.js';
+import { VN_OFFSET_MS } from '../detection/local-time.js';
 import { createForwarder, forwarderMqttOptions, type Forwarder } from '../forwarder/index.js';
 import type { MeterDefinition, MeterReadResult } from '../model.js';
 import {
@@ -35,7 +36,7 @@ import { createOutboxWriter } from './outbox-writer.js';
 import { createPollers } from './pollers.js';
 import type { RequestedRead } from './read-commands.js';
 import { runRetention } from './retention.js';
-import { DetectionRunner, HISTORY_DEPTH } from './detection-runner.js';
+import { DetectionRunner, historyDays, RECENT_READS } from './detection-runner.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { registerRecords } from './records.js';
 import { writeStatusFile, type GatewayStatusReport } from './status-file.js';
@@ -96,22 +97,25 @@ export interface Gateway {
   const eventsStore: Store = open({ path: join(config.dataDir, 'events.db'), onCorrupt: 'quarantine', cacheKiB: 256 });
   const outbox = new Outbox(readsStore, { now: () => clock.now() });
   const eventsOutbox = new Outbox(eventsStore, { now: () => clock.now() });
-  const history = new ReadHistory(readsStore, { keepPerRegister: HISTORY_DEPTH, now: () => clock.now() });
-  const detectionFor = (c: GatewayConfig) =>
-    new DetectionRunner(
-      history,
-      c.meters,
-      resolveThresholds({
-        offlineAfterFailures: c.thresholds.offlineAfterFailures,
-        offlineAfterHours: c.thresholds.offlineAfterHours,
-        busSilentShare: c.thresholds.busSilentShare,
-        spikeRatio: c.thresholds.spikeRatio,
-        clockDriftSeconds: c.thresholds.clockDriftSeconds,
-        tariffSumToleranceUnits: c.thresholds.tariffSumToleranceUnits,
-        stuckAfterHours: c.thresholds.stuckAfterHours,
-        preCutoffDays: c.thresholds.preCutoffDays,
-      }),
-    );
+  const thresholdsOf = (c: GatewayConfig) =>
+    resolveThresholds({
+      offlineAfterFailures: c.thresholds.offlineAfterFailures,
+      offlineAfterHours: c.thresholds.offlineAfterHours,
+      busSilentShare: c.thresholds.busSilentShare,
+      spikeRatio: c.thresholds.spikeRatio,
+      clockDriftSeconds: c.thresholds.clockDriftSeconds,
+      tariffSumToleranceUnits: c.thresholds.tariffSumToleranceUnits,
+      stuckAfterHours: c.thresholds.stuckAfterHours,
+      preCutoffDays: c.thresholds.preCutoffDays,
+    });
+  // The spike window is not in the config, so the days kept do not change on a reload.
+  const history = new ReadHistory(readsStore, {
+    keepPerRegister: RECENT_READS,
+    dailyDays: historyDays(thresholdsOf(config)),
+    localOffsetMs: VN_OFFSET_MS,
+    now: () => clock.now(),
+  });
+  const detectionFor = (c: GatewayConfig) => new DetectionRunner(history, c.meters, thresholdsOf(c));
   let detection = detectionFor(config);
   const metrics = gatewayMetrics();
   const writer = createOutboxWriter({ gatewayId: config.gateway.id, outbox, eventsOutbox, clock, log, metrics });
