@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockTrigger, nextCronTime } from './cron.js';
+import { clockTrigger, nextCronTime, wallClockTrigger } from './cron.js';
 
 const local = (iso: string) => Date.parse(`${iso}+07:00`);
 
@@ -37,5 +37,45 @@ describe('cron next time (Vietnam local time)', () => {
     now += 86_400_000;
     armed[1]!.fn();
     expect(fired).toHaveLength(1); // stopped: no more runs
+  });
+
+  it('with recheckMs looks again every minute: fires once when the clock was set past the due time, and works the time out again when it was set back', () => {
+    let now = local('2026-03-31T23:00:00');
+    const armed: { fn: () => void; ms: number }[] = [];
+    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => (armed.push({ fn, ms }), { id: armed.length }), clearTimeout: () => undefined };
+    const fired: number[] = [];
+    const last = () => armed[armed.length - 1]!;
+    clockTrigger(clock, 420, { recheckMs: 60_000 }).every('0 0 * * *', () => fired.push(now));
+    expect(last().ms).toBe(60_000);
+    now += 60_000;
+    last().fn();
+    expect(fired).toEqual([]);
+    expect(last().ms).toBe(60_000);
+    // NTP sets the clock two days ahead: one run, then the next midnight from the new time.
+    now = local('2026-04-02T10:00:00');
+    last().fn();
+    expect(fired).toEqual([local('2026-04-02T10:00:00')]);
+    // Set back to a day before: the due time is worked out again from there (not 38 hours of waiting).
+    now = local('2026-04-01T23:59:30');
+    last().fn();
+    expect(last().ms).toBe(30_000);
+    now = local('2026-04-02T00:00:00');
+    last().fn();
+    expect(fired).toHaveLength(2);
+  });
+
+  it('keeps a monthly schedule under the 24.8-day timer limit on the wall clock', () => {
+    const armed: number[] = [];
+    const clock = { now: () => local('2026-04-02T12:00:00'), setTimeout: (_: () => void, ms: number) => (armed.push(ms), { id: 1 }), clearTimeout: () => undefined };
+    wallClockTrigger('Asia/Ho_Chi_Minh', clock).every('30 0 1 * *', () => undefined).stop();
+    expect(armed).toEqual([60_000]);
+  });
+
+  it('leaves zones with daylight saving and expressions with names to node-cron', () => {
+    const armed: number[] = [];
+    const clock = { now: () => 0, setTimeout: (_: () => void, ms: number) => (armed.push(ms), { id: 1 }), clearTimeout: () => undefined };
+    wallClockTrigger('Europe/Paris', clock).every('0 0 * * *', () => undefined).stop();
+    wallClockTrigger('Asia/Ho_Chi_Minh', clock).every('0 8 * * mon', () => undefined).stop();
+    expect(armed).toEqual([]);
   });
 });

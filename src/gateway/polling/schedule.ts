@@ -1,6 +1,6 @@
 import { validate as cronValidate } from 'node-cron';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import { nodeCronTrigger, type Trigger } from '../../shared/cron.js';
+import { wallClockTrigger, type Trigger } from '../../shared/cron.js';
 import { errorMessage } from '../../shared/errors.js';
 import { PollingError } from './errors.js';
 import { silentLog, type PollLog } from './log.js';
@@ -8,9 +8,9 @@ import { silentLog, type PollLog } from './log.js';
 export const CYCLE_KINDS = ['registers', 'billing', 'loadProfile', 'clockCheck', 'digest', 'retention'] as const;
 export type CycleKind = (typeof CYCLE_KINDS)[number];
 
-/** What fires cycles: node-cron in service (`nodeCronTrigger`), a hand-driven fake in tests. */
+/** What fires cycles: the wall clock in service (`wallClockTrigger`), a hand-driven fake in tests. */
 export type { Trigger };
-export const cronTrigger = nodeCronTrigger;
+export const cronTrigger = wallClockTrigger;
 
 export interface CycleDefinition {
   /** Cron expression (node-cron syntax, optional seconds field). */
