@@ -60,7 +60,9 @@ export class Enrolment {
     if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0)) {
       throw new CentralError('CENTRAL_INVALID_ARGUMENT', `cannot issue an enrolment token for ${gatewayId}: ttl ${ttlMs} ms is not a positive integer`);
     }
-    const token = randomBytes(24).toString('base64url');
+    // A letter first: one base64url token in 64 began with '-', and `chiso provision --token -Ab…` then read
+    // it as an option (a failed CI run). The prefix also says what the text is when it is pasted around.
+    const token = `cet_${randomBytes(24).toString('base64url')}`;
     const expiresAt = now + ttlMs;
     this.sql.insert.run(hashToken(token), gatewayId, now, expiresAt);
     return { gatewayId, token, expiresAt };

@@ -14,6 +14,9 @@ describe('enrolment tokens', () => {
     const t = db.enrolment.issue('GW-T', 1_000, 10_000);
     await expect(db.enrolment.consume({ token: t.token, gatewayId: 'GW-OTHER', publicKeyPem: s.publicKeyPem }, () => 10_500)).rejects.toMatchObject({ code: 'CENTRAL_TOKEN_GATEWAY' });
     await expect(db.enrolment.consume({ token: t.token, gatewayId: 'GW-T', publicKeyPem: s.publicKeyPem }, () => 11_000)).rejects.toMatchObject({ code: 'CENTRAL_TOKEN_EXPIRED' });
+    // Typed on a command line after --token: never a leading dash, whatever the random bytes.
+    const many = Array.from({ length: 300 }, () => db.enrolment.issue('GW-MANY', 1_000, 10_000).token);
+    for (const token of many) expect(token).toMatch(/^cet_[A-Za-z0-9_-]{32}$/);
     const t2 = db.enrolment.issue('GW-T', 1_000, 20_000);
     const enrolled = await db.enrolment.consume({ token: t2.token, gatewayId: 'GW-T', publicKeyPem: s.publicKeyPem }, () => 20_500);
     expect(enrolled.keyId).toBe(s.keyId);
