@@ -78,11 +78,21 @@ export interface Gateway {
   readonly metricsText: () => string;
 }
 
+/** TCP meters' results stored and judged together in a registers cycle (see registersCycle). */
+const HANDLE_SLICE = 100;
+
+function sliced<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /**
  * The gateway service: pollers per RS485 bus and for TCP meters, reads into the SQLite outbox before
  * anything is sent, edge detection after each cycle, signed forwarding with application acks, commands
  * from central. `build` wires the parts; `start` opens the network side and the schedule.
- */export function buildGateway(initialConfig: GatewayConfig, deps: GatewayDeps): Gateway {
+ */
+export function buildGateway(initialConfig: GatewayConfig, deps: GatewayDeps): Gateway {
   let config = initialConfig;
   const clock = deps.clock ?? systemClock;
   const log = deps.logger.child({ gateway: config.gateway.id });
@@ -166,19 +176,30 @@ export interface Gateway {
     return { records, notStored };
   }
 
-  /** The registers cycle; on central's request (read-now) its reads are flagged `reread`. */
-  async function registersCycle(meters: readonly MeterDefinition[] = config.meters, options = { reread: false }): Promise<RequestedRead> {
+  /**
+   * The registers cycle; on central's request (read-now) its reads are flagged `reread` and the results and
+   * records come back for the answer. The TCP meters' results are stored and judged HANDLE_SLICE meters at a
+   * time: a thousand meters' records, outbox rows and detection history at once were the gateway's memory
+   * peak. A bus's results stay together: bus silence is judged over the whole bus.
+   */
+  async function registersCycle(meters: readonly MeterDefinition[] = config.meters, options = { reread: false }, answer = true): Promise<RequestedRead> {
     const groups = await pollMeters(meters, readJob(ctx));
     const all: MeterReadResult[] = [];
     const records: ReadRecord[] = [];
     let notStored: RequestedRead['notStored'] = null;
+    let ok = 0;
+    let failed = 0;
     for (const g of groups) {
-      const handled = handleResults(g.busId, g.results, options);
-      records.push(...handled.records);
-      notStored ??= handled.notStored;
-      all.push(...g.results);
+      const slices = g.busId === undefined ? sliced(g.results, HANDLE_SLICE) : [g.results];
+      for (const slice of slices) {
+        const handled = handleResults(g.busId, slice, options);
+        if (answer) records.push(...handled.records);
+        notStored ??= handled.notStored;
+      }
+      for (const r of g.results) if (r.ok) ok++; else failed++;
+      if (answer) all.push(...g.results);
     }
-    lastCycle = { kind: 'registers', at: clock.now(), ok: all.filter((r) => r.ok).length, failed: all.filter((r) => !r.ok).length };
+    lastCycle = { kind: 'registers', at: clock.now(), ok, failed };
     writeStatus();
     return { results: all, records, notStored };
   }
@@ -247,7 +268,7 @@ export interface Gateway {
   function scheduleOf(c: GatewayConfig): PollSchedule {
     return createSchedule(
       {
-        registers: { cron: c.schedules.registers, run: () => registersCycle().finally(releaseCycleMemory) },
+        registers: { cron: c.schedules.registers, run: () => registersCycle(config.meters, { reread: false }, false).finally(releaseCycleMemory) },
         billing: { cron: c.schedules.billingSnapshot, run: () => billingSnapshotCycle().finally(releaseCycleMemory) },
         ...(c.schedules.loadProfile === 'off' ? {} : { loadProfile: { cron: c.schedules.loadProfile, run: () => loadProfileCycle().finally(releaseCycleMemory) } }),
         ...(c.schedules.clockCheck === 'off' ? {} : { clockCheck: { cron: c.schedules.clockCheck, run: clockCheckCycle } }),
