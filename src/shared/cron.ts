@@ -130,7 +130,7 @@ export const FIXED_OFFSET_ZONES: Readonly<Record<string, number>> = Object.freez
  * names), go to node-cron.
  */
 export function wallClockTrigger(timezone = 'Asia/Ho_Chi_Minh', clock: Clock = systemClock): Trigger {
-  const offset = FIXED_OFFSET_ZONES[timezone];
+  const offset = Object.hasOwn(FIXED_OFFSET_ZONES, timezone) ? FIXED_OFFSET_ZONES[timezone] : undefined;
   if (offset === undefined) return nodeCronTrigger(timezone);
   const own = clockTrigger(clock, offset, { recheckMs: 60_000 });
   return {
