@@ -126,6 +126,9 @@ export function signBatch(batch: ReadBatchInput, privateKey: KeyObject, keyId: s
 export interface OpenedBatch {
   batch: ReadBatch;
   envelope: SignedEnvelope;
+  /** The verified payload bytes and their signature, for a receiver that keeps the signed batch. */
+  payloadBytes: Uint8Array;
+  sig: Uint8Array;
 }
 
 /**
@@ -134,13 +137,13 @@ export interface OpenedBatch {
  * Replays are not judged here: pass the range to checkSequence with the stored high-water mark.
  */
 export function openSignedBatch(payload: Uint8Array, lookupKey: KeyLookup, options: OpenOptions = {}): OpenedBatch {
-  const { envelope, payloadBytes } = openEnvelope(payload, {
+  const { envelope, payloadBytes, sig } = openEnvelope(payload, {
     type: 'reads',
     lookup: (env) => lookupKey(env.gatewayId, env.keyId),
     topicGatewayId: options.gatewayId,
     maxBytes: options.maxBytes,
   });
-  return { batch: readVerifiedBatch(envelope, payloadBytes), envelope };
+  return { batch: readVerifiedBatch(envelope, payloadBytes), envelope, payloadBytes, sig };
 }
 
 /** The second half of openSignedBatch: the payload of an envelope that verified (verifySigned), parsed and checked against it. */

@@ -46,14 +46,19 @@ const SEQ_TO = 1 << 5;
 const SIGNED_TYPE_SET = new Set<unknown>(SIGNED_TYPES);
 
 /**
- * Strict, canonical base64 decoded in one pass: the bytes, when encoding them again gives the text back
- * (which also proves the alphabet, the padding and the unused tail bits); undefined otherwise, for zod
- * and decodeBase64 to name what is wrong. Native encoding is several times faster than the alphabet regex.
+ * Strict, canonical base64 decoded without the alphabet regex, or undefined for zod and decodeBase64 to
+ * name what is wrong. Buffer skips characters outside the alphabet (so the decoded length falls short of
+ * what the text spells) and reads `-` and `_` as base64url; the unused bits of the last group are ignored
+ * too, so that group alone is encoded again and compared. Encoding the whole payload again, as this once
+ * did, cost the ingest about a microsecond per read.
  */
-function canonicalBase64(s: unknown): Buffer | undefined {
+export function canonicalBase64(s: unknown): Buffer | undefined {
   if (typeof s !== 'string' || s.length % 4 !== 0) return undefined;
+  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   const bytes = Buffer.from(s, 'base64');
-  return bytes.toString('base64') === s ? bytes : undefined;
+  if (bytes.length !== (s.length / 4) * 3 - padding || s.includes('-') || s.includes('_')) return undefined;
+  if (s.length === 0) return bytes;
+  return bytes.subarray(bytes.length - (3 - padding)).toString('base64') === s.slice(-4) ? bytes : undefined;
 }
 
 /** An envelope that passed the quick check, with its payload and signature already decoded. */
@@ -127,6 +132,8 @@ export interface OpenedEnvelope {
   envelope: SignedEnvelope;
   /** The exact signed bytes, verified. */
   payloadBytes: Uint8Array;
+  /** The Ed25519 signature over them: kept by the aggregator so the batch can be verified again later. */
+  sig: Uint8Array;
 }
 
 /** Size → JSON → version → schema → topic → key → signature. Nothing of the payload is parsed before it verifies. */
@@ -167,7 +174,7 @@ export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): O
       context: { gatewayId: envelope.gatewayId, keyId: envelope.keyId },
     });
   }
-  return { envelope, payloadBytes };
+  return { envelope, payloadBytes, sig };
 }
 
 /** A verified envelope without its base64 text: small enough to hand to another thread with the payload. */
@@ -175,6 +182,8 @@ export interface VerifiedEnvelope {
   header: EnvelopeHeader;
   /** The exact signed bytes, verified: their own memory, so they can be transferred rather than copied. */
   payloadBytes: Uint8Array;
+  /** The signature over them, in its own 64 bytes (a view into Node's buffer pool would clone the whole pool). */
+  sig: Uint8Array;
 }
 
 /**
@@ -188,7 +197,7 @@ export function verifySigned(
   lookupKey: KeyLookup,
   options: { gatewayId?: string | undefined; maxBytes?: number | undefined } = {},
 ): VerifiedEnvelope {
-  const { envelope, payloadBytes } = openEnvelope(bytes, {
+  const { envelope, payloadBytes, sig } = openEnvelope(bytes, {
     type,
     lookup: (env) => lookupKey(env.gatewayId, env.keyId),
     topicGatewayId: options.gatewayId,
@@ -197,7 +206,7 @@ export function verifySigned(
   const { gatewayId, keyId, seqFrom, seqTo } = envelope;
   const header: EnvelopeHeader = { type, gatewayId, keyId, ...(seqFrom === undefined ? {} : { seqFrom }), ...(seqTo === undefined ? {} : { seqTo }) };
   const own = payloadBytes.byteOffset === 0 && payloadBytes.buffer.byteLength === payloadBytes.byteLength ? payloadBytes : new Uint8Array(payloadBytes);
-  return { header, payloadBytes: own };
+  return { header, payloadBytes: own, sig: new Uint8Array(sig) };
 }
 
 /**

@@ -224,13 +224,13 @@ export function openSignedEvents(
   lookupKey: KeyLookup,
   options: OpenOptions = {},
 ): Omit<OpenedBatch, 'batch'> & { batch: EventBatch } {
-  const { envelope, payloadBytes } = openEnvelope(payload, {
+  const { envelope, payloadBytes, sig } = openEnvelope(payload, {
     type: 'events',
     lookup: (env) => lookupKey(env.gatewayId, env.keyId),
     topicGatewayId: options.gatewayId,
     maxBytes: options.maxBytes,
   });
-  return { batch: readVerifiedEvents(envelope, payloadBytes), envelope };
+  return { batch: readVerifiedEvents(envelope, payloadBytes), envelope, payloadBytes, sig };
 }
 
 /** The second half of openSignedEvents: the payload of an envelope that verified (verifySigned), parsed and checked against it. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openSignedBatch, signBatch, type ReadBatchInput } from './batch.js';
+import { canonicalBase64 } from './envelope.js';
 import { isWireError } from './errors.js';
 import { BCS_CODES, makeReadId, QUALITY_FLAGS, READ_KINDS, READ_UNITS, type ReadRecord } from './reads.js';
 import { ringOf, testSigner } from './test-helpers.js';
@@ -164,5 +165,34 @@ describe('exhaustive tampering', () => {
       }
     }
     expect([...codes].sort()).toEqual(['WIRE_BAD_SIGNATURE', 'WIRE_MALFORMED', 'WIRE_UNKNOWN_GATEWAY', 'WIRE_UNKNOWN_KEY', 'WIRE_UNSUPPORTED_VERSION']);
+  });
+});
+
+describe('canonical base64', () => {
+  /** The definition: the text is what encoding its bytes gives back. */
+  const byDefinition = (s: string): Buffer | undefined => {
+    const bytes = Buffer.from(s, 'base64');
+    return s.length % 4 === 0 && bytes.toString('base64') === s ? bytes : undefined;
+  };
+  const chars = fc.constantFrom(...'AQgwBZaz09+/=-_ .\né\u0000'.split(''));
+  const quads = fc.array(chars, { maxLength: 16 }).map((a) => a.join('')).filter((s) => s.length % 4 === 0);
+  const mutated = fc
+    .tuple(fc.uint8Array({ maxLength: 12 }), fc.nat(), chars)
+    .map(([bytes, at, c]) => {
+      const s = Buffer.from(bytes).toString('base64');
+      const i = s.length === 0 ? 0 : at % s.length;
+      return s.slice(0, i) + c + s.slice(i + 1);
+    });
+
+  it('the quick decoder accepts exactly the texts the definition accepts, with the same bytes', () => {
+    fc.assert(
+      fc.property(fc.oneof(quads, mutated, fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64'))), (s) => {
+        const quick = canonicalBase64(s);
+        const defined = byDefinition(s);
+        expect(quick === undefined, JSON.stringify(s)).toBe(defined === undefined);
+        if (quick !== undefined) expect(quick.equals(defined!)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

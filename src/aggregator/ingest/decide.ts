@@ -92,7 +92,7 @@ export function decideGroup(items: readonly IngestItem[], now: number, db: Decid
       refused.push({ index, refusal: explain(db, item, item.checked.refusal) });
       return;
     }
-    const r = item.checked === undefined ? opener.open(item.kind, item.payload, item.gatewayId) : opener.read(item.kind, item.checked.verified, item.payload);
+    const r = item.checked === undefined ? opener.open(item.kind, item.payload, item.gatewayId) : opener.read(item.kind, item.checked.verified);
     if (r.ok) verified.push({ index, batch: r.verified });
     else refused.push({ index, refusal: explain(db, item, refusalOf(r.error)) });
   });

@@ -4,7 +4,9 @@ import {
   openSignedEvents,
   readVerifiedBatch,
   readVerifiedEvents,
+  type EventBatch,
   type KeyLookup,
+  type ReadBatch,
   type SequenceStream,
   type VerifiedEnvelope,
   verifySigned,
@@ -22,7 +24,7 @@ export type OpenResult = { ok: true; verified: VerifiedBatch } | { ok: false; er
 export interface BatchOpener {
   open(stream: SequenceStream, payload: Uint8Array, topicGatewayId: string): OpenResult;
   /** The same for a message whose signature the receiving thread already checked (verifySigned): parse and check the payload. */
-  read(stream: SequenceStream, verified: VerifiedEnvelope, payload: Uint8Array): OpenResult;
+  read(stream: SequenceStream, verified: VerifiedEnvelope): OpenResult;
 }
 
 /** Opens with the given key lookup (the central DB's registry). */
@@ -31,21 +33,22 @@ export function inlineOpener(lookupKey: KeyLookup, maxBytes: number = DEFAULT_MA
     open(stream, payload, topicGatewayId) {
       try {
         const options = { gatewayId: topicGatewayId, maxBytes };
+        const opened = stream === 'reads' ? openSignedBatch(payload, lookupKey, options) : openSignedEvents(payload, lookupKey, options);
+        const signed = { payload: opened.payloadBytes, sig: opened.sig };
         const verified: VerifiedBatch =
-          stream === 'reads'
-            ? { stream, batch: openSignedBatch(payload, lookupKey, options).batch, envelope: payload }
-            : { stream, batch: openSignedEvents(payload, lookupKey, options).batch, envelope: payload };
+          stream === 'reads' ? { stream, batch: opened.batch as ReadBatch, signed } : { stream, batch: opened.batch as EventBatch, signed };
         return { ok: true, verified };
       } catch (error) {
         return { ok: false, error };
       }
     },
-    read(stream, verified, payload) {
+    read(stream, verified) {
       try {
+        const signed = { payload: verified.payloadBytes, sig: verified.sig };
         const batch: VerifiedBatch =
           stream === 'reads'
-            ? { stream, batch: readVerifiedBatch(verified.header, verified.payloadBytes), envelope: payload }
-            : { stream, batch: readVerifiedEvents(verified.header, verified.payloadBytes), envelope: payload };
+            ? { stream, batch: readVerifiedBatch(verified.header, verified.payloadBytes), signed }
+            : { stream, batch: readVerifiedEvents(verified.header, verified.payloadBytes), signed };
         return { ok: true, verified: batch };
       } catch (error) {
         return { ok: false, error };

@@ -1,11 +1,22 @@
 import type Database from 'better-sqlite3';
+import { deflateRawSync } from 'node:zlib';
 import { checkSequence, type EventBatch, type ReadBatch, type SequenceStream } from '../../wire/index.js';
 import type { RefusalLog, RefusalRecord } from './refusals.js';
 
-/** A verified batch, ready to be stored: the parsed batch and the envelope bytes exactly as received. */
-export type VerifiedBatch =
-  | { stream: 'reads'; batch: ReadBatch; envelope: Uint8Array }
-  | { stream: 'events'; batch: EventBatch; envelope: Uint8Array };
+/** The exact payload bytes a gateway signed, and its signature over them: the evidence kept per batch. */
+export interface SignedBytes {
+  payload: Uint8Array;
+  sig: Uint8Array;
+}
+
+/** A verified batch, ready to be stored: the parsed batch and what was signed. */
+export type VerifiedBatch = { stream: 'reads'; batch: ReadBatch; signed: SignedBytes } | { stream: 'events'; batch: EventBatch; signed: SignedBytes };
+
+/**
+ * zlib's fastest level: a month-end batch's JSON deflates to about 4 % in half a microsecond per read;
+ * higher levels gain a few bytes for two or three times the CPU.
+ */
+const DEFLATE_LEVEL = 1;
 
 export type StoreOutcome =
   | { result: 'stored'; verdict: 'new' | 'overlap'; storedCount: number }
@@ -44,9 +55,9 @@ export class BatchWriter {
       keyRevoked: db.prepare<[string, string], { revoked: number }>(
         'SELECT revoked FROM gateway_keys WHERE gateway_id = ? AND key_id = ?',
       ),
-      batch: db.prepare<[string, string, string, number, number, string, Uint8Array, number]>(
-        `INSERT INTO signed_batches (gateway_id, stream, epoch, seq_from, seq_to, key_id, envelope, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      batch: db.prepare<[string, string, string, number, number, string, Buffer, Uint8Array, number]>(
+        `INSERT INTO signed_batches (gateway_id, stream, epoch, seq_from, seq_to, key_id, payload_deflated, sig, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       read: db.prepare(
         `INSERT INTO reads (read_id, gateway_id, epoch, seq, batch_id, meter_id, metering_point, customer_code, book_code,
@@ -100,8 +111,8 @@ export class BatchWriter {
         detail: `${v.stream} epoch ${epoch}: batch starts at ${seqFrom}, last accepted ${last}`,
       };
     }
-    const envelope = Buffer.isBuffer(v.envelope) ? v.envelope : Buffer.from(v.envelope.buffer, v.envelope.byteOffset, v.envelope.byteLength);
-    const batchId = Number(this.sql.batch.run(gatewayId, v.stream, epoch, seqFrom, seqTo, keyId, envelope, now).lastInsertRowid);
+    const deflated = deflateRawSync(v.signed.payload, { level: DEFLATE_LEVEL });
+    const batchId = Number(this.sql.batch.run(gatewayId, v.stream, epoch, seqFrom, seqTo, keyId, deflated, v.signed.sig, now).lastInsertRowid);
     const skip = Math.max(0, last - seqFrom + 1); // items already accepted (overlap)
     const storedCount = v.stream === 'reads' ? this.insertReads(v.batch, skip, batchId, now) : this.insertEvents(v.batch, skip, batchId, now);
     this.sql.setPosition.run(gatewayId, v.stream, epoch, seqTo, now);

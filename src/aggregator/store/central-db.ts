@@ -5,6 +5,7 @@ import { Enrolment } from './enrolment.js';
 import { GatewayRegistry } from './gateways.js';
 import { RefusalLog } from './refusals.js';
 import { centralMigrations } from './schema.js';
+import { SignedBatches } from './signed-batches.js';
 
 export interface CentralDbOptions extends Omit<OpenStoreOptions, 'migrations'> {
   /** scrypt cost for new gateway credentials (tests lower it; the default is for production). */
@@ -17,6 +18,7 @@ export interface CentralDb {
   readonly refusals: RefusalLog;
   readonly writer: BatchWriter;
   readonly enrolment: Enrolment;
+  readonly signedBatches: SignedBatches;
   close(): void;
 }
 
@@ -40,6 +42,7 @@ export function openCentralDb(options: CentralDbOptions): CentralDb {
     refusals,
     writer: new BatchWriter(db, refusals),
     enrolment: new Enrolment(db, gateways, options.scrypt),
+    signedBatches: new SignedBatches(db),
     close: () => store.close(),
   };
 }
