@@ -345,4 +345,17 @@ ALTER TABLE signed_batches_v3 RENAME TO signed_batches;
   },
 };
 
-export const centralMigrations: readonly Migration[] = [central, books, signedPayloads];
+/**
+ * v4: reads lose the (book_code, period_end) index. Nothing reads by it (a book's reads are found through
+ * its rows' metering points, reads_point_time, which test/aggregator/ingest/read-query-plans.test.ts
+ * holds every query on reads to), and each index is paid on every insert of the month-end.
+ */
+const noBookIndex: Migration = {
+  version: 4,
+  name: 'reads-without-book-index',
+  up: (db) => {
+    db.exec('DROP INDEX IF EXISTS reads_book_period');
+  },
+};
+
+export const centralMigrations: readonly Migration[] = [central, books, signedPayloads, noBookIndex];

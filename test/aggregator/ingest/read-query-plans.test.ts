@@ -1,0 +1,79 @@
+import type Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BookReads } from '../../../src/aggregator/books/book-reads.js';
+import { reverifyQueries } from '../../../src/aggregator/reverify/queries.js';
+import { centralQueries } from '../../../src/aggregator/service/central-queries.js';
+import { openCentralDb } from '../../../src/aggregator/store/index.js';
+import { tempDir } from '../../store/temp-dir.js';
+import { TEST_SCRYPT } from './harness.js';
+
+/**
+ * The reads table has as few indexes as the month-end's inserts can afford. This keeps the reads the
+ * month's work does from falling back to a scan of every read when an index goes: each statement the
+ * book closing, the phúc tra and the operator API prepare on `reads` must find its rows through one.
+ */
+describe('queries on reads use an index', () => {
+  const tmp = tempDir('chiso-read-plans-');
+  const db = openCentralDb({ path: tmp.file('central.db'), scrypt: TEST_SCRYPT });
+  afterAll(() => {
+    db.close();
+    tmp.cleanup();
+  });
+
+  /** Every SQL text prepared on the connection while `build` runs. */
+  function preparedBy(build: (db: Database.Database) => void): string[] {
+    const conn = db.store.db;
+    const seen: string[] = [];
+    const original = conn.prepare.bind(conn);
+    const spy = ((sql: string) => {
+      seen.push(sql);
+      return original(sql);
+    }) as typeof conn.prepare;
+    conn.prepare = spy;
+    try {
+      build(conn);
+    } finally {
+      conn.prepare = original;
+    }
+    return seen;
+  }
+
+  function plan(sql: string): string[] {
+    const params = (sql.match(/\?|@\w+/g) ?? []).length;
+    const named = [...new Set(sql.match(/@\w+/g) ?? [])];
+    const args = named.length > 0 ? [Object.fromEntries(named.map((n) => [n.slice(1), 1]))] : Array.from({ length: params }, () => 1);
+    return (db.store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
+  }
+
+  it('book closing and phúc tra statements search reads through an index', () => {
+    const statements = preparedBy((conn) => {
+      new BookReads(conn);
+      reverifyQueries(conn);
+    }).filter((sql) => /\bFROM reads\b/.test(sql));
+    expect(statements.length).toBeGreaterThanOrEqual(6);
+    for (const sql of statements) {
+      const details = plan(sql).filter((d) => /\breads\b/.test(d));
+      expect(details.length, sql).toBeGreaterThan(0);
+      for (const d of details) expect(d, sql).toMatch(/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/);
+    }
+  });
+
+  it("the operator API's reads of one metering point search through an index", () => {
+    const queries = centralQueries(db.store.db);
+    const sql: string[] = [];
+    const conn = db.store.db;
+    const original = conn.prepare.bind(conn);
+    conn.prepare = ((text: string) => {
+      sql.push(text);
+      return original(text);
+    }) as typeof conn.prepare;
+    try {
+      queries.reads({ meteringPoint: 'PD0100012345001', from: 0, to: 1, limit: 10 });
+    } finally {
+      conn.prepare = original;
+    }
+    const byPoint = sql.find((s) => s.includes('metering_point = @point'));
+    expect(byPoint).toBeDefined();
+    for (const d of plan(byPoint!).filter((x) => /\breads\b/.test(x))) expect(d).toMatch(/USING (COVERING )?INDEX/);
+  });
+});
