@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES, checkSize, checkVersion, parseJsonBytes, utf8, validate } from './codec.js';
+import { canonicalBase64 } from './base64.js';
+import { parseEnvelopeJson } from './envelope-json.js';
 import { WireError } from './errors.js';
 import { fieldIndex, isGatewayId, isKeyId, isRecord, isSeq, keyMask } from './fast-check.js';
 import { keyIdOf, sign, verify, type KeyLookup, type KeyLookupResult } from './keys.js';
@@ -45,22 +47,6 @@ const SEQ_FROM = 1 << 4;
 const SEQ_TO = 1 << 5;
 const SIGNED_TYPE_SET = new Set<unknown>(SIGNED_TYPES);
 
-/**
- * Strict, canonical base64 decoded without the alphabet regex, or undefined for zod and decodeBase64 to
- * name what is wrong. Buffer skips characters outside the alphabet (so the decoded length falls short of
- * what the text spells) and reads `-` and `_` as base64url; the unused bits of the last group are ignored
- * too, so that group alone is encoded again and compared. Encoding the whole payload again, as this once
- * did, cost the ingest about a microsecond per read.
- */
-export function canonicalBase64(s: unknown): Buffer | undefined {
-  if (typeof s !== 'string' || s.length % 4 !== 0) return undefined;
-  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const bytes = Buffer.from(s, 'base64');
-  if (bytes.length !== (s.length / 4) * 3 - padding || s.includes('-') || s.includes('_')) return undefined;
-  if (s.length === 0) return bytes;
-  return bytes.subarray(bytes.length - (3 - padding)).toString('base64') === s.slice(-4) ? bytes : undefined;
-}
-
 /** An envelope that passed the quick check, with its payload and signature already decoded. */
 interface QuickOpened {
   envelope: SignedEnvelope;
@@ -68,14 +54,15 @@ interface QuickOpened {
   sig: Uint8Array;
 }
 
-function quickOpen(value: unknown): QuickOpened | undefined {
+/** `decodedPayload`: the payload's bytes when parseEnvelopeJson already decoded its text (canonical). */
+function quickOpen(value: unknown, decodedPayload?: Buffer): QuickOpened | undefined {
   if (!isRecord(value)) return undefined;
   const mask = keyMask(value, ENVELOPE_INDEX);
   if (mask < 0 || (mask & ENVELOPE_REQUIRED) !== ENVELOPE_REQUIRED) return undefined;
   const { v, type, gatewayId, keyId, seqFrom, seqTo, payload, sig } = value;
   if (v !== 1 || !SIGNED_TYPE_SET.has(type) || !isGatewayId(gatewayId) || !isKeyId(keyId)) return undefined;
   if (((mask & SEQ_FROM) !== 0 && !isSeq(seqFrom)) || ((mask & SEQ_TO) !== 0 && !isSeq(seqTo))) return undefined;
-  const payloadBytes = typeof payload === 'string' && payload.length >= 1 ? canonicalBase64(payload) : undefined;
+  const payloadBytes = typeof payload === 'string' && payload.length >= 1 ? (decodedPayload ?? canonicalBase64(payload)) : undefined;
   const sigBytes = canonicalBase64(sig);
   if (payloadBytes === undefined || sigBytes === undefined) return undefined;
   return { envelope: value as SignedEnvelope, payloadBytes: ownBytes(payloadBytes), sig: sigBytes };
@@ -140,9 +127,9 @@ export interface OpenedEnvelope {
 export function openEnvelope(bytes: Uint8Array, options: OpenEnvelopeOptions): OpenedEnvelope {
   const what = `signed ${options.type}`;
   checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES, what);
-  const raw = parseJsonBytes(bytes, what);
+  const { value: raw, payloadBytes: decodedPayload } = parseEnvelopeJson(bytes, what);
   checkVersion(raw, what);
-  const quick = quickOpen(raw);
+  const quick = quickOpen(raw, decodedPayload);
   const envelope = quick?.envelope ?? validate(SignedEnvelopeSchema, raw, `${what} envelope`);
   if (envelope.type !== options.type) {
     throw new WireError('WIRE_MALFORMED', `${what} envelope: type: expected '${options.type}', got '${envelope.type}'`, {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openSignedBatch, signBatch, type ReadBatchInput } from './batch.js';
-import { canonicalBase64 } from './envelope.js';
+import { canonicalBase64 } from './base64.js';
 import { isWireError } from './errors.js';
 import { BCS_CODES, makeReadId, QUALITY_FLAGS, READ_KINDS, READ_UNITS, type ReadRecord } from './reads.js';
 import { ringOf, testSigner } from './test-helpers.js';

@@ -9,6 +9,12 @@ import type Database from 'better-sqlite3';
  * machine. Here the writer's connection stops checkpointing by itself and a worker thread with its own
  * connection runs PASSIVE checkpoints (which never block the writer) every `intervalMs`.
  *
+ * A PASSIVE checkpoint copies what was committed when it began, but under a steady stream of commits the
+ * WAL is never found fully copied when a writer starts, so it is never rewound: in a month-end run it grew
+ * past 3 GB, and every page the writer looked up searched a WAL index of that size. So once the WAL is
+ * longer than `restartFrames`, a RESTART checkpoint follows the PASSIVE one: it holds the writer back only
+ * while it copies what was committed since (a few commits) and makes the next writer start the WAL over.
+ *
  * Durability is unchanged: a commit is durable once its WAL frames are fsynced (synchronous=FULL), whoever
  * later copies them into the database file. close() restores automatic checkpoints on the connection.
  */
@@ -22,7 +28,13 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 let timer;
 function round() {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage({ error: String(e && e.message || e) }); }
+  try {
+    const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (passive.log > workerData.restartFrames) {
+      const [restart] = db.pragma('wal_checkpoint(RESTART)');
+      parentPort.postMessage({ restarted: { frames: passive.log, busy: restart.busy === 1 } });
+    }
+  } catch (e) { parentPort.postMessage({ error: String(e && e.message || e) }); }
   timer = setTimeout(round, workerData.intervalMs);
 }
 parentPort.on('message', () => { clearTimeout(timer); db.close(); parentPort.close(); });
@@ -34,6 +46,10 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** Called when a checkpoint fails (it is retried at the next interval). */
   onError?: (message: string) => void;
+  /** A WAL longer than this many frames is rewound after the checkpoint (RESTART). Default 4 096. */
+  restartFrames?: number;
+  /** Called after each rewind, with the WAL's length in frames before it and whether a reader kept it from completing. */
+  onRestart?: (frames: number, busy: boolean) => void;
 }
 
 /** Undefined for an in-memory database (nothing to checkpoint, and no second connection can see it). */
@@ -42,11 +58,18 @@ export function startCheckpointer(db: Database.Database, options: CheckpointerOp
   const previous = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path: db.name, intervalMs: options.intervalMs ?? 1_000, busyTimeoutMs: 5_000, driver: resolveModule('better-sqlite3') },
+    workerData: {
+      path: db.name,
+      intervalMs: options.intervalMs ?? 1_000,
+      restartFrames: options.restartFrames ?? 4_096,
+      busyTimeoutMs: 5_000,
+      driver: resolveModule('better-sqlite3'),
+    },
   });
   worker.unref();
-  worker.on('message', (m: { error?: string }) => {
+  worker.on('message', (m: { error?: string; restarted?: { frames: number; busy: boolean } }) => {
     if (m.error !== undefined) options.onError?.(m.error);
+    if (m.restarted !== undefined) options.onRestart?.(m.restarted.frames, m.restarted.busy);
   });
   worker.on('error', (e) => options.onError?.(e.message));
   db.pragma('wal_autocheckpoint = 0');

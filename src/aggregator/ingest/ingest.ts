@@ -116,7 +116,10 @@ export function buildIngest(config: IngestConfig, deps: IngestDeps): Ingest {
 
   async function start(): Promise<void> {
     if (config.checkpointInWorker ?? true) {
-      checkpointer = startCheckpointer(deps.db.store.db, { onError: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retried') });
+      checkpointer = startCheckpointer(deps.db.store.db, {
+        onError: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retried'),
+        onRestart: (frames, busy) => log.debug({ frames, busy }, busy ? 'WAL not rewound: a reader still uses it' : 'WAL rewound'),
+      });
     }
     try {
       store = await openStore(checkpointer !== undefined);

@@ -45,6 +45,36 @@ describe('startCheckpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(5_000);
   });
 
+  it('rewinds the WAL once it is longer than restartFrames, so the next commit starts it over', async () => {
+    // Under a steady month-end stream the rewind is what keeps the WAL from growing without end (npm run
+    // bench -- ingest: 5.5 GB of database and WAL after 4.7 M reads without it, 2.4 GB with it); that race
+    // depends on timing, so here only the mechanism is checked, deterministically.
+    const tmp = tempDir('chiso-ckpt-');
+    cleanups.push(() => tmp.cleanup());
+    const db = openWal(tmp.file('c.db'));
+    cleanups.push(() => {
+      db.close();
+    });
+    db.exec('CREATE TABLE t (x TEXT)');
+    const restarts: { frames: number; busy: boolean }[] = [];
+    const errors: string[] = [];
+    const cp = startCheckpointer(db, { intervalMs: 10, restartFrames: 256, onRestart: (frames, busy) => restarts.push({ frames, busy }), onError: (m) => errors.push(m) })!;
+    cleanups.push(() => cp.close());
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 20_000; i++) insert.run('x'.repeat(100)); // about 600 frames of 4 KiB
+    })();
+    const until = Date.now() + 5_000;
+    while (restarts.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(errors).toEqual([]);
+    expect(restarts[0]).toEqual({ frames: expect.any(Number), busy: false });
+    expect(restarts[0]!.frames).toBeGreaterThan(256);
+    insert.run('after the rewind');
+    const [wal] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    expect(wal!.log).toBeLessThan(10); // the commit went to the start of the WAL, not after its 600 frames
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(20_001);
+  });
+
   it('does nothing for an in-memory database', () => {
     const db = new Database(':memory:');
     cleanups.push(() => {
