@@ -14,6 +14,9 @@ import type Database from 'better-sqlite3';
  * past 3 GB, and every page the writer looked up searched a WAL index of that size. So once the WAL is
  * longer than `restartFrames`, a RESTART checkpoint follows the PASSIVE one: it holds the writer back only
  * while it copies what was committed since (a few commits) and makes the next writer start the WAL over.
+ * A RESTART also waits for readers of older snapshots (an export, an API listing) and keeps writers out
+ * meanwhile, so it waits at most `restartWaitMs`; then it gives up until the next round, and the WAL
+ * simply grows a while longer.
  *
  * Durability is unchanged: a commit is durable once its WAL frames are fsynced (synchronous=FULL), whoever
  * later copies them into the database file. close() restores automatic checkpoints on the connection.
@@ -48,6 +51,8 @@ export interface CheckpointerOptions {
   onError?: (message: string) => void;
   /** A WAL longer than this many frames is rewound after the checkpoint (RESTART). Default 4 096. */
   restartFrames?: number;
+  /** How long a RESTART may keep the writer waiting for the lock and for readers. Default 100 ms. */
+  restartWaitMs?: number;
   /** Called after each rewind, with the WAL's length in frames before it and whether a reader kept it from completing. */
   onRestart?: (frames: number, busy: boolean) => void;
 }
@@ -62,7 +67,8 @@ export function startCheckpointer(db: Database.Database, options: CheckpointerOp
       path: db.name,
       intervalMs: options.intervalMs ?? 1_000,
       restartFrames: options.restartFrames ?? 4_096,
-      busyTimeoutMs: 5_000,
+      // PASSIVE never waits; only RESTART does, and it must not hold the ingest back for long.
+      busyTimeoutMs: options.restartWaitMs ?? 100,
       driver: resolveModule('better-sqlite3'),
     },
   });

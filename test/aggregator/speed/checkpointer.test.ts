@@ -75,6 +75,46 @@ describe('startCheckpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(20_001);
   });
 
+  it('gives the rewind up while a reader holds an older snapshot, and rewinds once it has finished', async () => {
+    const tmp = tempDir('chiso-ckpt-');
+    cleanups.push(() => tmp.cleanup());
+    const db = openWal(tmp.file('c.db'));
+    cleanups.push(() => {
+      db.close();
+    });
+    db.exec('CREATE TABLE t (x TEXT)');
+    db.prepare('INSERT INTO t VALUES (?)').run('first');
+    // An export or an API listing reading while the ingest writes.
+    const reader = new Database(tmp.file('c.db'));
+    cleanups.push(() => {
+      reader.close();
+    });
+    reader.exec('BEGIN');
+    expect((reader.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(1);
+
+    const restarts: { frames: number; busy: boolean }[] = [];
+    const cp = startCheckpointer(db, { intervalMs: 10, restartFrames: 256, restartWaitMs: 50, onRestart: (frames, busy) => restarts.push({ frames, busy }) })!;
+    cleanups.push(() => cp.close());
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 20_000; i++) insert.run('x'.repeat(100));
+    })();
+    const waitFor = async (ok: () => boolean): Promise<void> => {
+      const until = Date.now() + 5_000;
+      while (!ok() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    };
+    await waitFor(() => restarts.some((r) => r.busy));
+    expect(restarts.length).toBeGreaterThan(0);
+    expect(restarts.every((r) => r.busy)).toBe(true); // never rewound under the reader's feet
+    insert.run('the writer is not kept out'); // (its busy timeout is the default 5 s; the rewind waits 50 ms)
+    expect((reader.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(1);
+
+    reader.exec('COMMIT');
+    await waitFor(() => restarts.some((r) => !r.busy));
+    expect(restarts.some((r) => !r.busy)).toBe(true);
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(20_002);
+  });
+
   it('does nothing for an in-memory database', () => {
     const db = new Database(':memory:');
     cleanups.push(() => {
