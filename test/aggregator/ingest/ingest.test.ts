@@ -25,6 +25,12 @@ describe.each(['local', 'client'] as const)('verified ingest behind the embedded
     expect(seenAtAck).toEqual([3]); // the rows were committed when the ack arrived
     expect(h.db.writer.position('GW-A', 'reads', 'db-7f3a')).toBe(3);
     expect(count(h.db, 'signed_batches', "gateway_id = 'GW-A'")).toBe(1);
+    // The batch is kept as the gateway signed it, and verifies again from the database.
+    const { id } = h.db.store.db.prepare("SELECT id FROM signed_batches WHERE gateway_id = 'GW-A'").get() as { id: number };
+    const kept = h.db.signedBatches.verify(id);
+    expect(kept.verdict).toBe('verified');
+    const signedPayload = Buffer.from((JSON.parse(Buffer.from(payload).toString()) as { payload: string }).payload, 'base64');
+    if (kept.verdict === 'verified') expect(Buffer.from(kept.batch.payload).equals(signedPayload)).toBe(true);
 
     await gw.client.publishAsync(gatewayTopic('GW-A', 'reads'), Buffer.from(payload), { qos: 1 });
     expect(await gw.nextAck()).toMatchObject({ result: 'duplicate', storedCount: 0, seqFrom: 1, seqTo: 3 });
