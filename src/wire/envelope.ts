@@ -197,21 +197,16 @@ export function verifySigned(
 }
 
 /**
- * Decode base64 already checked for alphabet and length, refusing non-canonical spellings: in the last
- * group the bits below the data are unused, and Buffer ignores them, so without this check several
- * envelope texts would carry one payload. Only the last group is re-encoded, not the whole payload.
+ * Decode base64 already checked for alphabet and length, refusing non-canonical spellings (canonicalBase64):
+ * Buffer ignores the unused bits of the last group, so without this check several envelope texts would
+ * carry one payload.
  */
 function decodeBase64(text: string, field: string, what: string): Uint8Array {
-  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const tailBytes = 3 - padding;
-  const canonical =
-    bytes.length === (text.length / 4) * 3 - padding &&
-    (text.length === 0 || Buffer.from(bytes.subarray(bytes.length - tailBytes)).toString('base64') === text.slice(-4));
-  if (!canonical) {
+  const bytes = canonicalBase64(text);
+  if (bytes === undefined) {
     throw new WireError('WIRE_MALFORMED', `${what} envelope: ${field}: not canonical base64`, { context: { path: field } });
   }
-  return bytes;
+  return new Uint8Array(bytes);
 }
 
 /**

@@ -4,9 +4,7 @@ import {
   openSignedEvents,
   readVerifiedBatch,
   readVerifiedEvents,
-  type EventBatch,
   type KeyLookup,
-  type ReadBatch,
   type SequenceStream,
   type VerifiedEnvelope,
   verifySigned,
@@ -33,11 +31,12 @@ export function inlineOpener(lookupKey: KeyLookup, maxBytes: number = DEFAULT_MA
     open(stream, payload, topicGatewayId) {
       try {
         const options = { gatewayId: topicGatewayId, maxBytes };
-        const opened = stream === 'reads' ? openSignedBatch(payload, lookupKey, options) : openSignedEvents(payload, lookupKey, options);
-        const signed = { payload: opened.payloadBytes, sig: opened.sig };
-        const verified: VerifiedBatch =
-          stream === 'reads' ? { stream, batch: opened.batch as ReadBatch, signed } : { stream, batch: opened.batch as EventBatch, signed };
-        return { ok: true, verified };
+        if (stream === 'reads') {
+          const { batch, payloadBytes, sig } = openSignedBatch(payload, lookupKey, options);
+          return { ok: true, verified: { stream, batch, signed: { payload: payloadBytes, sig } } };
+        }
+        const { batch, payloadBytes, sig } = openSignedEvents(payload, lookupKey, options);
+        return { ok: true, verified: { stream, batch, signed: { payload: payloadBytes, sig } } };
       } catch (error) {
         return { ok: false, error };
       }

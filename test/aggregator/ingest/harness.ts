@@ -108,3 +108,8 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_0
 export function count(db: CentralDb, table: 'reads' | 'events' | 'refusals' | 'signed_batches', where = '1 = 1'): number {
   return (db.store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n;
 }
+
+/** The signed payload bytes inside an envelope, as the gateway produced them. */
+export function signedPayloadOf(envelope: Uint8Array): Buffer {
+  return Buffer.from((JSON.parse(Buffer.from(envelope).toString('utf8')) as { payload: string }).payload, 'base64');
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAsync } from 'mqtt';
 import { encodeStatus, gatewayTopic, signBatch, signEvents } from '../../../src/wire/index.js';
 import { sampleBatch, sampleRead, testSigner } from '../../../src/wire/test-helpers.js';
-import { count, enrolAndConnect, INTERNAL, startAggregator, waitFor, type Harness } from './harness.js';
+import { count, enrolAndConnect, INTERNAL, signedPayloadOf, startAggregator, waitFor, type Harness } from './harness.js';
 
 // Attached in process (as the aggregator runs it) and as an MQTT client over 127.0.0.1 (as against an external broker).
 describe.each(['local', 'client'] as const)('verified ingest behind the embedded broker (ingest %s)', (ingestAs) => {
@@ -29,8 +29,7 @@ describe.each(['local', 'client'] as const)('verified ingest behind the embedded
     const { id } = h.db.store.db.prepare("SELECT id FROM signed_batches WHERE gateway_id = 'GW-A'").get() as { id: number };
     const kept = h.db.signedBatches.verify(id);
     expect(kept.verdict).toBe('verified');
-    const signedPayload = Buffer.from((JSON.parse(Buffer.from(payload).toString()) as { payload: string }).payload, 'base64');
-    if (kept.verdict === 'verified') expect(Buffer.from(kept.batch.payload).equals(signedPayload)).toBe(true);
+    if (kept.verdict === 'verified') expect(Buffer.from(kept.batch.payload).equals(signedPayloadOf(payload))).toBe(true);
 
     await gw.client.publishAsync(gatewayTopic('GW-A', 'reads'), Buffer.from(payload), { qos: 1 });
     expect(await gw.nextAck()).toMatchObject({ result: 'duplicate', storedCount: 0, seqFrom: 1, seqTo: 3 });

@@ -6,12 +6,7 @@ import { runMigrations } from '../../../src/store/migrations.js';
 import { signBatch } from '../../../src/wire/index.js';
 import { sampleBatch, testSigner, type TestSigner } from '../../../src/wire/test-helpers.js';
 import { tempDir } from '../../store/temp-dir.js';
-import { TEST_SCRYPT } from './harness.js';
-
-/** The signed payload inside an envelope, as the gateway produced it. */
-function payloadOf(envelope: Uint8Array): Buffer {
-  return Buffer.from((JSON.parse(Buffer.from(envelope).toString('utf8')) as { payload: string }).payload, 'base64');
-}
+import { signedPayloadOf, TEST_SCRYPT } from './harness.js';
 
 async function enrol(db: CentralDb, gatewayId: string): Promise<TestSigner> {
   const signer = testSigner(gatewayId);
@@ -42,11 +37,11 @@ describe('signed batches kept as evidence', () => {
     const check = db.signedBatches.verify(id);
     expect(check.verdict).toBe('verified');
     if (check.verdict !== 'verified') return;
-    expect(Buffer.from(check.batch.payload).equals(payloadOf(envelope))).toBe(true);
+    expect(Buffer.from(check.batch.payload).equals(signedPayloadOf(envelope))).toBe(true);
     expect(check.batch).toMatchObject({ gatewayId: 'GW-EV', stream: 'reads', epoch: 'db-7f3a', seqFrom: 1, seqTo: 50, keyId: signer.keyId });
     const row = db.store.db.prepare('SELECT length(payload_deflated) AS stored, envelope FROM signed_batches WHERE id = ?').get(id) as { stored: number; envelope: null };
     expect(row.envelope).toBeNull();
-    expect(row.stored).toBeLessThan(payloadOf(envelope).length / 5);
+    expect(row.stored).toBeLessThan(signedPayloadOf(envelope).length / 5);
 
     // A key revoked since still proves what it signed before.
     db.gateways.revokeKey('GW-EV', signer.keyId, 3_000);
@@ -85,7 +80,7 @@ describe('signed batches kept as evidence', () => {
     const db = openCentralDb({ path, scrypt: TEST_SCRYPT });
     const check = db.signedBatches.verify(7);
     expect(check).toMatchObject({ verdict: 'verified', batch: { gatewayId: 'GW-OLD', seqTo: 5, receivedAt: 42 } });
-    if (check.verdict === 'verified') expect(Buffer.from(check.batch.payload).equals(payloadOf(envelope))).toBe(true);
+    if (check.verdict === 'verified') expect(Buffer.from(check.batch.payload).equals(signedPayloadOf(envelope))).toBe(true);
     // New batches after the migration take the new form next to the old row.
     const id = store(db, signBatch(sampleBatch('GW-OLD', 6, 2), signer.privateKey, signer.keyId), 'GW-OLD');
     expect(id).toBe(8);
