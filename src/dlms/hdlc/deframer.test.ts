@@ -119,6 +119,22 @@ describe('HdlcDeframer', () => {
     expect(r.errors.length).toBe(1);
   });
 
+  it('does not wait behind noise whose header checksum happens to match', () => {
+    // Found by the random-noise property below: after a closing flag, A3 F8 announces 1016 bytes,
+    // F4 65 / E5 are well-formed addresses, DC a control byte, and 41 0C is their correct HCS.
+    const noise = fromHex('A3F8F465E5DC410C');
+    const stream = concatBytes([snrm, noise, snrm, hcs7e]);
+    for (const chunks of [[stream], [...stream].map((b) => Uint8Array.of(b))]) {
+      const d = new HdlcDeframer();
+      const r = feed(chunks, d);
+      expect(r.frames).toEqual([snrm, snrm, hcs7e].map(decodeFrame));
+      expect(r.errors.map((e) => e.message)).toEqual([
+        'frame starting at stream byte 8 is still short of its announced length when a complete frame starts at stream byte 17: the first was noise',
+      ]);
+      expect(d.pending).toBe(1);
+    }
+  });
+
   it('does not wait for an absurd or over-long announced length', () => {
     // "7E A0 03": length 3 < 7; "7E A7 FF …": 2047 bytes announced but above maxFrameLength.
     const d = new HdlcDeframer({ maxFrameLength: 300 });

@@ -13,7 +13,8 @@ import { FLAG, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH, decodeFrameBody, type HdlcFra
  * well-formed address field, HCS when there is an information field), so noise rarely makes us wait
  * for a long bogus frame, and the wait is bounded by `maxFrameLength`. After garbage or a bad checksum
  * one error is reported and scanning resumes one byte after the rejected start, so a good frame that
- * was swallowed by a bogus length is still found. Further rejects are not reported until a good frame
+ * was swallowed by a bogus length is still found; so is one that arrives complete while a bogus start
+ * still waits for its body. Further rejects are not reported until a good frame
  * has come (one error per disturbance, not one per byte).
  *
  * The core is a pure function over an immutable state so that the link machines can embed it; the
@@ -80,7 +81,20 @@ export function deframe(state: DeframerState, chunk: Uint8Array, options: Defram
       continue;
     }
     const c = candidate(buf, pos, maxLength, state.consumed + pos);
-    if (c.kind === 'need') break;
+    if (c.kind === 'need') {
+      const later = completeFrameAfter(buf, pos, maxLength, state.consumed);
+      if (later < 0) break;
+      report(
+        new DlmsError(
+          'DLMS_BAD_FRAME',
+          `frame starting at stream byte ${state.consumed + pos} is still short of its announced length ` +
+            `when a complete frame starts at stream byte ${state.consumed + later}: the first was noise`,
+          { context: { streamOffset: state.consumed + pos, skipped: later - pos } },
+        ),
+      );
+      pos = later;
+      continue;
+    }
     if (c.kind === 'bad') {
       report(c.error);
       pos++;
@@ -95,6 +109,22 @@ export function deframe(state: DeframerState, chunk: Uint8Array, options: Defram
     frames,
     errors,
   };
+}
+
+/**
+ * Index of the first flag after `p` that opens a complete, checksummed frame, or -1.
+ *
+ * Noise can form a header whose HCS happens to match (one chance in 65 536 once the cheap checks pass).
+ * Waiting for its body would swallow every real frame behind it until the link times out. A frame
+ * that passes HCS, FCS and its closing flag inside another frame's body is far less likely (2^-32),
+ * and a meter never starts a frame before finishing the last, so the complete frame wins.
+ */
+function completeFrameAfter(buf: Uint8Array, p: number, maxLength: number, consumed: number): number {
+  for (let q = buf.indexOf(FLAG, p + 1); q >= 0 && q + 1 < buf.length; q = buf.indexOf(FLAG, q + 1)) {
+    if (buf[q + 1] === FLAG) continue;
+    if (candidate(buf, q, maxLength, consumed + q).kind === 'frame') return q;
+  }
+  return -1;
 }
 
 /** Examines the frame that would open with the flag at `p` (followed by a non-flag byte). */
