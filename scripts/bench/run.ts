@@ -1,4 +1,5 @@
 import { benchBus } from './dlms-bus.js';
+import { benchCutoff } from './cutoff.js';
 import { benchClientThroughput } from './dlms-client-throughput.js';
 import { benchWire } from './dlms-wire.js';
 import { benchGatewayResources } from './gateway-resources.js';
@@ -22,6 +23,8 @@ const benches: Record<string, () => Promise<void>> = {
     await benchExport();
     await benchExportBook();
   },
+  /** The month-end cutoff: every book closed (closings and screening), before its export. */
+  cutoff: benchCutoff,
   /** The books export alone (database → files), on one thread and on the export pool. */
   'export-book': benchExportBook,
 };

@@ -73,6 +73,42 @@ describe('the cutoff run on the export pool', () => {
     expect(await runCutoff(pooled, { now: CUTOFF + HOUR, autoExport: true, exportDir: poolDir })).toEqual([]);
   });
 
+  it("gives the thread back between books, tells of each book as it closes, and stops between books when told", async () => {
+    const db = central('yield');
+    const ids = books(db);
+    // What the broker and the page would do meanwhile: each turn of the event loop is counted.
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: [number, number][] = [];
+    const stop = new AbortController();
+    const results = await runCutoff(db, {
+      now: CUTOFF,
+      autoExport: true,
+      exportDir: tmp.file('out'),
+      signal: stop.signal,
+      onClosed: (r) => {
+        seen.push([r.bookId, turns]);
+        if (seen.length === 2) stop.abort();
+      },
+    });
+    ticking = false;
+    // Two books closed, each told before the next began, with the loop turning in between; then the stop.
+    expect(seen.map(([id]) => id)).toEqual(ids.slice(0, 2));
+    expect(seen[1]![1]).toBeGreaterThan(seen[0]![1]);
+    expect(results.map((r) => [r.bookId, r.summary?.state, r.exported])).toEqual(ids.slice(0, 2).map((id) => [id, 'closed', undefined]));
+    expect(ids.map((id) => new BookStore(db).getBook(id)?.state)).toEqual(['closed', 'closed', 'open', 'open', 'open']);
+
+    // The next run closes the books left open.
+    const rest = await runCutoff(db, { now: CUTOFF, autoExport: false });
+    expect(rest.map((r) => r.bookId)).toEqual(ids.slice(2, 4));
+    expect(ids.map((id) => new BookStore(db).getBook(id)?.state)).toEqual(['closed', 'closed', 'closed', 'closed', 'open']);
+  });
+
   it('without autoExport only closes; a failing export is the book’s error and leaves it closed', async () => {
     const one = central('one');
     const pooled = central('pool');

@@ -113,6 +113,7 @@ export function buildMonthJobs(deps: MonthJobsDeps): MonthJobs {
         autoExport: deps.books.autoExport,
         exportDir: deps.books.exportDir,
         pool: pool(signal),
+        signal,
         // Reported and noticed as each book closes, before the exports run.
         onClosed: (r) => {
           if (r.error !== undefined || r.summary === undefined) {

@@ -358,4 +358,17 @@ const noBookIndex: Migration = {
   },
 };
 
-export const centralMigrations: readonly Migration[] = [central, books, signedPayloads, noBookIndex];
+/**
+ * v5: book closings by metering point and register. Closing a row looks up the point's closings in
+ * earlier books (no more than two estimates in a row); without this index each lookup read every
+ * closing ever stored, so a month-end of 840 books took hours instead of minutes.
+ */
+const closingsByPoint: Migration = {
+  version: 5,
+  name: 'book-closings-by-point',
+  up: (db) => {
+    db.exec('CREATE INDEX IF NOT EXISTS book_closings_point ON book_closings (metering_point, bcs)');
+  },
+};
+
+export const centralMigrations: readonly Migration[] = [central, books, signedPayloads, noBookIndex, closingsByPoint];

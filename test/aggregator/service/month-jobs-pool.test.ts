@@ -97,7 +97,9 @@ describe('the cutoff job on the export pool', () => {
     const other = openCentralDb({ path: s.db.store.path });
     open.push(other);
     const first = s.jobs();
-    const run = first.cutoff(); // the closings are done (on this thread) before it returns; the exports run
+    const run = first.cutoff();
+    // The closings go on this thread, one book per turn of the event loop; then the exports start.
+    while (s.events.filter((e) => e.kind === 'closed').length < s.ids.length) await new Promise((r) => setImmediate(r));
     other.store.db.exec('BEGIN IMMEDIATE');
     await new Promise((r) => setTimeout(r, 500));
     first.stop();
