@@ -24,7 +24,7 @@ const PERIOD_END = Date.UTC(2024, 7, 1) - 7 * 3_600_000; // 2024-08-01 00:00 loc
  * point distinct across books, inserted directly with SQL; the reads are what `npm run bench -- ingest`
  * stores (one billing snapshot per register at the period end, as the gateway sends it) plus, with
  * CHISO_BENCH_CUTOFF_PROFILE_DAYS=N, N days of hourly load-profile reads of each point's KT register,
- * which closing must pass over. One meter in 50 sent nothing (its registers are estimated), and one in
+ * which closing must not walk through. One meter in 50 sent nothing (its registers are estimated), and one in
  * 200 reports a consumption the screening flags.
  *
  * The cutoff (runCutoff, without exports: `npm run bench -- export-book` times those) closes books one

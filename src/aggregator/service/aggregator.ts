@@ -73,7 +73,11 @@ export function buildAggregator(config: AggregatorConfig<Calendar>, deps: Aggreg
   mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
   mkdirSync(config.books.exportDir, { recursive: true, mode: 0o750 });
 
+  const opening = performance.now();
   const db = openCentralDb({ path: centralDbPath(config.dataDir), now: () => clock.now(), ...(deps.scrypt ? { scrypt: deps.scrypt } : {}) });
+  const { from, to, applied } = db.store.migrations;
+  // After an upgrade the first start may rebuild indexes of a large database: say why it took long.
+  if (from > 0 && applied.length > 0) log.info({ from, to, applied, seconds: Math.round(performance.now() - opening) / 1000 }, 'central database upgraded');
   let key: AggregatorKey;
   try {
     key = loadAggregatorKey(config.keys.privateKeyFile, config.keys.generate);

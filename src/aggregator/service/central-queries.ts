@@ -7,7 +7,7 @@ import { EventReviews } from './event-reviews.js';
  * The operator API's reads of the central database (OperatorData). Lists are paged by keyset (a cursor
  * naming the last row shown), not OFFSET: the reads table grows by millions of rows at month end and an
  * offset would rescan everything before the page. Statements are built for the filters actually given,
- * so `metering_point = ?` can use the (metering_point, obis, meter_time_ms) index.
+ * so `metering_point = ?` can use the (metering_point, meter_time_ms) index, in the order the list is paged.
  */
 export function centralQueries(db: Database.Database): OperatorData {
   const reviews = new EventReviews(db);

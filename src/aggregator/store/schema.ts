@@ -371,4 +371,25 @@ const closingsByPoint: Migration = {
   },
 };
 
-export const centralMigrations: readonly Migration[] = [central, books, signedPayloads, noBookIndex, closingsByPoint];
+/**
+ * v6: what closing looks up per metering point is found by point, whatever the months behind it.
+ * - A point's reads are indexed by meter time alone, not by OBIS code and then time. No query names the
+ *   OBIS code of the reads it wants: closing asks for a register (LOAI_BCS) around the period end, the
+ *   phúc tra for the latest read. With OBIS in the middle of the key, each of those walked every read the
+ *   point ever sent: a year of hourly load profile would make a book's closing seconds long.
+ * - Events by point and type: a book's open anomalies were found by walking every anomaly event stored.
+ * Rebuilding the reads index on an upgrade reads the table once (see README, "Upgrading").
+ */
+const pointIndexes: Migration = {
+  version: 6,
+  name: 'point-indexes',
+  up: (db) => {
+    db.exec(`
+DROP INDEX IF EXISTS reads_point_time;
+CREATE INDEX reads_point_time ON reads (metering_point, meter_time_ms);
+CREATE INDEX events_point ON events (metering_point, type) WHERE metering_point IS NOT NULL;
+`);
+  },
+};
+
+export const centralMigrations: readonly Migration[] = [central, books, signedPayloads, noBookIndex, closingsByPoint, pointIndexes];

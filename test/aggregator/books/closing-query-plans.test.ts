@@ -70,4 +70,10 @@ describe('the statements book closing prepares search through an index', () => {
     expect(history).toBeDefined();
     expect(plan(history!).join('\n')).toMatch(/SEARCH c USING INDEX book_closings_point \(metering_point=\? AND bcs=\?\)/);
   });
+
+  it("a book's open anomalies are found by its points, not by walking every anomaly event of every month", () => {
+    const anomalies = preparedBy((db) => new BookReads(db)).find((s) => /FROM events/.test(s));
+    expect(anomalies).toBeDefined();
+    expect(plan(anomalies!).join('\n')).toMatch(/SEARCH events USING INDEX events_point \(metering_point=\? AND type=\?\)/);
+  });
 });

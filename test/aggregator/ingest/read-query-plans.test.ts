@@ -1,9 +1,10 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BookReads } from '../../../src/aggregator/books/book-reads.js';
 import { reverifyQueries } from '../../../src/aggregator/reverify/queries.js';
 import { centralQueries } from '../../../src/aggregator/service/central-queries.js';
-import { openCentralDb } from '../../../src/aggregator/store/index.js';
+import { centralMigrations, openCentralDb } from '../../../src/aggregator/store/index.js';
+import { runMigrations } from '../../../src/store/migrations.js';
 import { tempDir } from '../../store/temp-dir.js';
 import { TEST_SCRYPT } from './harness.js';
 
@@ -75,5 +76,33 @@ describe('queries on reads use an index', () => {
     const byPoint = sql.find((s) => s.includes('metering_point = @point'));
     expect(byPoint).toBeDefined();
     for (const d of plan(byPoint!).filter((x) => /\breads\b/.test(x))) expect(d).toMatch(/USING (COVERING )?INDEX/);
+  });
+
+  it("closing finds a register's reads near the period end by time, not by walking every read of the point", () => {
+    // A year of hourly load profile is 8 760 reads per point: the time range must be part of the search.
+    const candidates = preparedBy((conn) => new BookReads(conn)).find((s) => /SELECT read_id, meter_id, value/.test(s));
+    expect(candidates).toBeDefined();
+    expect(plan(candidates!).join('\n')).toMatch(/SEARCH reads USING INDEX reads_point_time \(metering_point=\? AND meter_time_ms>\? AND meter_time_ms<\?\)/);
+  });
+
+  it('a database from before v6 keeps its reads and has its point index rebuilt by time', () => {
+    const path = tmp.file('v5.db');
+    const old = new Database(path);
+    runMigrations(old, centralMigrations.slice(0, 5), path);
+    old
+      .prepare(
+        `INSERT INTO reads (read_id, gateway_id, epoch, seq, batch_id, meter_id, metering_point, obis, bcs, value, meter_time, meter_time_ms,
+           received_at, quality, kind, multiplier, stored_at)
+         VALUES ('r1', 'GW-1', 'e1', 1, 1, 'M1', 'PD01', '1.0.1.8.0.255', 'KT', '12.5', '2024-08-01T00:00:00+07:00', 5, 'x', 'ok', 'register', '1', 6)`,
+      )
+      .run();
+    const columnsOf = (conn: Database.Database) => (conn.prepare("SELECT name FROM pragma_index_info('reads_point_time')").all() as { name: string }[]).map((c) => c.name);
+    expect(columnsOf(old)).toEqual(['metering_point', 'obis', 'meter_time_ms']);
+    old.close();
+
+    const upgraded = openCentralDb({ path, scrypt: TEST_SCRYPT });
+    expect(columnsOf(upgraded.store.db)).toEqual(['metering_point', 'meter_time_ms']);
+    expect(upgraded.store.db.prepare("SELECT value FROM reads WHERE metering_point = 'PD01' AND meter_time_ms BETWEEN 0 AND 10").all()).toEqual([{ value: '12.5' }]);
+    upgraded.close();
   });
 });
