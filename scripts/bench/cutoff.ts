@@ -4,17 +4,11 @@ import { join } from 'node:path';
 import { runCutoff } from '../../src/aggregator/books/cutoff-run.js';
 import { bookRowToRaw, type CmisBookRow } from '../../src/aggregator/cmis/book-row.js';
 import { openCentralDb } from '../../src/aggregator/store/central-db.js';
+import { REGISTERS } from './ingest-batches.js';
 import { fmt } from './meter-session.js';
 
 const MONTH_END_ROWS = 4_700_000;
 const BOOK_ROWS = 5_600;
-const REGISTERS = [
-  ['KT', '1.0.1.8.0.255', 'kWh'],
-  ['BT', '1.0.1.8.1.255', 'kWh'],
-  ['CD', '1.0.1.8.2.255', 'kWh'],
-  ['TD', '1.0.1.8.3.255', 'kWh'],
-  ['VC', '1.0.3.8.0.255', 'kvarh'],
-] as const;
 const DAY_MS = 86_400_000;
 const PERIOD_END = Date.UTC(2024, 7, 1) - 7 * 3_600_000; // 2024-08-01 00:00 local (UTC+7)
 
@@ -88,7 +82,7 @@ function rowOf(bookCode: string, bookIndex: number, i: number): CmisBookRow {
   const old = 10_000 + ((c * 7919 + i) % 80_000);
   return {
     MA_DVIQLY: 'PD0100', MA_QUYEN: bookCode, MA_GC: String(c + 1), MA_TRAM: 'TBA-CG-01', MA_KHANG: customer, MA_DDO: `${customer}001`,
-    MA_NVGCS: 'NV01', MA_CTO: `CT${bookIndex}-${c}`, SERY_CTO: `SN${100000 + c}`, LOAI_BCS: REGISTERS[i % 5]![0], LOAI_CS: 'DDK', BOCSO_ID: String(1_000_000 + i),
+    MA_NVGCS: 'NV01', MA_CTO: `CT${bookIndex}-${c}`, SERY_CTO: `SN${100000 + c}`, LOAI_BCS: REGISTERS[i % 5]![1], LOAI_CS: 'DDK', BOCSO_ID: String(1_000_000 + i),
     TEN_KHANG: `Nguyễn Văn Ánh ${c}`, DIA_CHI: `Số ${c}, ngõ 12, phố Cầu Giấy, Hà Nội`, MA_NN: 'SHBT', SO_HO: '1', HSN: '1', CS_CU: `${old}.5`,
     TTR_CU: '', SL_CU: '212', SL_TTIEP: '0', NGAY_CU: '2024-07-01T00:00:00', CHUOI_GIA: 'SH', KY: 1, THANG: 7, NAM: 2024, KIMUA_CSPK: 0,
     SLUONG_1: '205', SLUONG_2: '198', SLUONG_3: '221',
@@ -120,7 +114,7 @@ function buildMonthEnd(db: ReturnType<typeof openCentralDb>['store']['db'], tota
       const id = Number(addBook.run(code, `${code}-2024-7-1.xml`, PERIOD_END - 31 * DAY_MS, PERIOD_END, PERIOD_END + 12 * 3_600_000).lastInsertRowid);
       for (let i = 0; i < n; i++) {
         const r = rowOf(code, b, i);
-        const [bcs, obis, unit] = REGISTERS[i % 5]!;
+        const [obis, bcs, unit] = REGISTERS[i % 5]!;
         const c = Math.floor(i / REGISTERS.length);
         addRow.run(id, r.MA_DDO, r.LOAI_BCS, i + 1, r.MA_GC, r.MA_CTO, r.SERY_CTO, r.MA_KHANG, r.TEN_KHANG, r.CS_CU, JSON.stringify(Object.fromEntries(bookRowToRaw(r))));
         if (c % 50 === 7) continue; // this meter sent nothing: estimated

@@ -8,7 +8,8 @@ import { sign } from '../../src/wire/keys.js';
  * simulated gateways, not the aggregator, the slowest part of the benchmark. The first batch of a run is
  * checked against the real schema by the caller, so the text cannot drift from the wire format unnoticed.
  */
-const REGISTERS = [
+/** The five registers a month-end read carries per meter: OBIS code, LOAI_BCS, unit. */
+export const REGISTERS = [
   ['1.0.1.8.0.255', 'KT', 'kWh'],
   ['1.0.1.8.1.255', 'BT', 'kWh'],
   ['1.0.1.8.2.255', 'CD', 'kWh'],

@@ -5,6 +5,7 @@ import { BookStore } from '../../../src/aggregator/books/book-store.js';
 import { ClosingStore } from '../../../src/aggregator/books/closing-store.js';
 import { openCentralDb } from '../../../src/aggregator/store/index.js';
 import { tempDir } from '../../store/temp-dir.js';
+import { preparedBy as preparedByOn, queryPlan } from '../query-plans.js';
 
 /**
  * Closing runs its statements once per row of every book due: 4.7 million times at a month-end. A
@@ -22,26 +23,8 @@ describe('the statements book closing prepares search through an index', () => {
     tmp.cleanup();
   });
 
-  function preparedBy(build: (db: Database.Database) => void): string[] {
-    const seen: string[] = [];
-    const original = conn.prepare.bind(conn);
-    conn.prepare = ((sql: string) => {
-      seen.push(sql);
-      return original(sql);
-    }) as typeof conn.prepare;
-    try {
-      build(conn);
-    } finally {
-      conn.prepare = original;
-    }
-    return seen;
-  }
-
-  function plan(sql: string): string[] {
-    const named = [...new Set(sql.match(/@\w+/g) ?? [])];
-    const args = named.length > 0 ? [Object.fromEntries(named.map((n) => [n.slice(1), 1]))] : Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1);
-    return (conn.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
-  }
+  const preparedBy = (build: (db: Database.Database) => void): string[] => preparedByOn(conn, build);
+  const plan = (sql: string): string[] => queryPlan(conn, sql);
 
   const GROWING = ['book_closings', 'book_flags', 'book_rows', 'book_exports', 'reads', 'events'];
 

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BookReads } from '../../../src/aggregator/books/book-reads.js';
 import { reverifyQueries } from '../../../src/aggregator/reverify/queries.js';
 import { centralQueries } from '../../../src/aggregator/service/central-queries.js';
-import { centralMigrations, openCentralDb } from '../../../src/aggregator/store/index.js';
-import { runMigrations } from '../../../src/store/migrations.js';
+import { openCentralDb } from '../../../src/aggregator/store/index.js';
 import { tempDir } from '../../store/temp-dir.js';
+import { centralDbAtVersion, preparedBy as preparedByOn, queryPlan } from '../query-plans.js';
 import { TEST_SCRYPT } from './harness.js';
 
 /**
@@ -21,30 +21,8 @@ describe('queries on reads use an index', () => {
     tmp.cleanup();
   });
 
-  /** Every SQL text prepared on the connection while `build` runs. */
-  function preparedBy(build: (db: Database.Database) => void): string[] {
-    const conn = db.store.db;
-    const seen: string[] = [];
-    const original = conn.prepare.bind(conn);
-    const spy = ((sql: string) => {
-      seen.push(sql);
-      return original(sql);
-    }) as typeof conn.prepare;
-    conn.prepare = spy;
-    try {
-      build(conn);
-    } finally {
-      conn.prepare = original;
-    }
-    return seen;
-  }
-
-  function plan(sql: string): string[] {
-    const params = (sql.match(/\?|@\w+/g) ?? []).length;
-    const named = [...new Set(sql.match(/@\w+/g) ?? [])];
-    const args = named.length > 0 ? [Object.fromEntries(named.map((n) => [n.slice(1), 1]))] : Array.from({ length: params }, () => 1);
-    return (db.store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
-  }
+  const preparedBy = (build: (conn: Database.Database) => void): string[] => preparedByOn(db.store.db, build);
+  const plan = (sql: string): string[] => queryPlan(db.store.db, sql);
 
   it('book closing and phúc tra statements search reads through an index', () => {
     const statements = preparedBy((conn) => {
@@ -60,19 +38,7 @@ describe('queries on reads use an index', () => {
   });
 
   it("the operator API's reads of one metering point search through an index", () => {
-    const queries = centralQueries(db.store.db);
-    const sql: string[] = [];
-    const conn = db.store.db;
-    const original = conn.prepare.bind(conn);
-    conn.prepare = ((text: string) => {
-      sql.push(text);
-      return original(text);
-    }) as typeof conn.prepare;
-    try {
-      queries.reads({ meteringPoint: 'PD0100012345001', from: 0, to: 1, limit: 10 });
-    } finally {
-      conn.prepare = original;
-    }
+    const sql = preparedBy((conn) => centralQueries(conn).reads({ meteringPoint: 'PD0100012345001', from: 0, to: 1, limit: 10 }));
     const byPoint = sql.find((s) => s.includes('metering_point = @point'));
     expect(byPoint).toBeDefined();
     for (const d of plan(byPoint!).filter((x) => /\breads\b/.test(x))) expect(d).toMatch(/USING (COVERING )?INDEX/);
@@ -87,15 +53,7 @@ describe('queries on reads use an index', () => {
 
   it('a database from before v6 keeps its reads and has its point index rebuilt by time', () => {
     const path = tmp.file('v5.db');
-    const old = new Database(path);
-    runMigrations(old, centralMigrations.slice(0, 5), path);
-    old
-      .prepare(
-        `INSERT INTO reads (read_id, gateway_id, epoch, seq, batch_id, meter_id, metering_point, obis, bcs, value, meter_time, meter_time_ms,
-           received_at, quality, kind, multiplier, stored_at)
-         VALUES ('r1', 'GW-1', 'e1', 1, 1, 'M1', 'PD01', '1.0.1.8.0.255', 'KT', '12.5', '2024-08-01T00:00:00+07:00', 5, 'x', 'ok', 'register', '1', 6)`,
-      )
-      .run();
+    const old = centralDbAtVersion(path, 5);
     const columnsOf = (conn: Database.Database) => (conn.prepare("SELECT name FROM pragma_index_info('reads_point_time')").all() as { name: string }[]).map((c) => c.name);
     expect(columnsOf(old)).toEqual(['metering_point', 'obis', 'meter_time_ms']);
     old.close();

@@ -8,9 +8,9 @@ import { buildAggregator, centralDbPath } from '../../../src/aggregator/service/
 import { centralMigrations } from '../../../src/aggregator/store/index.js';
 import { parseAggregatorConfig } from '../../../src/config/load-aggregator-config.js';
 import { createLogger } from '../../../src/shared/logger.js';
-import { runMigrations } from '../../../src/store/migrations.js';
 import { tempDir } from '../../store/temp-dir.js';
 import { TEST_SCRYPT } from '../ingest/harness.js';
+import { centralDbAtVersion } from '../query-plans.js';
 import { configText } from './helpers.js';
 
 /**
@@ -45,15 +45,7 @@ describe('starting the aggregator on a database of an earlier version', () => {
     tmp = tempDir('chiso-upgrade-');
     const dataDir = join(tmp.dir, 'data');
     mkdirSync(dataDir, { recursive: true });
-    const old = new Database(centralDbPath(dataDir));
-    runMigrations(old, centralMigrations.slice(0, 5), 'v5');
-    old
-      .prepare(
-        `INSERT INTO reads (read_id, gateway_id, epoch, seq, batch_id, meter_id, metering_point, obis, bcs, value, meter_time, meter_time_ms,
-           received_at, quality, kind, multiplier, stored_at)
-         VALUES ('r1', 'GW-1', 'e1', 1, 1, 'M1', 'PD01', '1.0.1.8.0.255', 'KT', '12.5', '2024-08-01T00:00:00+07:00', 5, 'x', 'ok', 'register', '1', 6)`,
-      )
-      .run();
+    const old = centralDbAtVersion(centralDbPath(dataDir), 5);
     old.close();
 
     const first = (await startOnce(tmp.dir)).filter((l) => l.msg === 'central database upgraded');
