@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { runCutoff } from '../../src/aggregator/books/cutoff-run.js';
 import { bookRowToRaw, type CmisBookRow } from '../../src/aggregator/cmis/book-row.js';
@@ -23,7 +24,9 @@ const PERIOD_END = Date.UTC(2024, 7, 1) - 7 * 3_600_000; // 2024-08-01 00:00 loc
  *
  * The cutoff (runCutoff, without exports: `npm run bench -- export-book` times those) closes books one
  * after the other on the aggregator's thread, giving it back between books; besides the total, the
- * figure that matters is the longest book: the longest the broker and the page wait at once.
+ * figure that matters is the longest book: the longest the broker and the page wait at once. A second
+ * connection commits a late read every 20 ms meanwhile (late-writer.ts, as the store worker would):
+ * closing must not hold the write lock long enough to make the ingest wait or give up.
  */
 export async function benchCutoff(): Promise<void> {
   const total = Math.max(BOOK_ROWS, Number(process.env['CHISO_BENCH_CUTOFF_ROWS'] ?? MONTH_END_ROWS));
@@ -41,6 +44,10 @@ export async function benchCutoff(): Promise<void> {
     );
 
     const now = PERIOD_END + DAY_MS;
+    // Late reads keep coming while the cutoff runs: how long does each of their commits wait?
+    const writer = new Worker(new URL('./late-writer.js', import.meta.url), {
+      workerData: { path: join(dir, 'central.db'), everyMs: 20, busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })) },
+    });
     const perBook: number[] = [];
     let last = performance.now();
     const cpu0 = process.cpuUsage();
@@ -55,6 +62,12 @@ export async function benchCutoff(): Promise<void> {
     });
     const seconds = (performance.now() - t) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const late = await new Promise<{ commits: number[]; busy: number }>((resolve, reject) => {
+      writer.once('message', resolve);
+      writer.once('error', reject);
+      writer.postMessage('stop');
+    });
+    await writer.terminate();
     const outcomes: Record<string, number> = {};
     for (const r of results) {
       if (r.summary === undefined) throw new Error(`book ${r.bookId} did not close: ${r.error ?? 'no summary'}`);
@@ -70,6 +83,12 @@ export async function benchCutoff(): Promise<void> {
         `per book median ${fmt(perBook[Math.floor(perBook.length / 2)] ?? 0)} ms, longest ${fmt(perBook[perBook.length - 1] ?? 0)} ms`,
     );
     console.log(`  outcomes: ${Object.entries(outcomes).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`);
+    const waits = late.commits.sort((a, b) => a - b);
+    console.log(
+      `  late reads committed meanwhile (one every 20 ms, another connection): ${fmt(waits.length)}, ` +
+        `median ${fmt(waits[Math.floor(waits.length / 2)] ?? 0, 1)} ms, 99th percentile ${fmt(waits[Math.floor(waits.length * 0.99)] ?? 0)} ms, ` +
+        `longest ${fmt(waits[waits.length - 1] ?? 0)} ms; gave up (busy): ${fmt(late.busy)}`,
+    );
     central.store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

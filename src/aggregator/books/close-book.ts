@@ -206,13 +206,23 @@ function toDraft(row: BookRowView, thao: BookRowView | undefined, closed: Return
   };
 }
 
+/**
+ * Closes the book in two transactions. The first reads: the rows, the reads of their registers, the
+ * earlier closings and the open anomalies, from one snapshot. The second writes the closings and flags,
+ * under the write lock. The store worker's ingest commits during the first (SQLite in WAL mode has one
+ * writer besides any number of readers), so the month-end cutoff, book after book, does not hold off
+ * late reads. Nothing of this thread can come between the two (imports, operator decisions): they run
+ * back to back. The other connections write reads and events (the store worker: as if the book had
+ * closed a moment earlier) and exports (an export worker may change the book's state, so the second
+ * transaction reads it again).
+ */
 export function closeBook(db: Database.Database, bookId: number, opts: CloseBookOptions): CloseSummary {
   const books = new BookStore(db);
   const store = new ClosingStore(db);
   const reads = new BookReads(db);
   const toleranceMs = opts.toleranceMs ?? DEFAULT_TOLERANCE_MS;
 
-  const run = db.transaction((): CloseSummary => {
+  const decide = db.transaction(() => {
     const book = books.getBook(bookId);
     if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
     const name = bookFileName({ bookCode: book.code, year: book.year, month: book.month, subPeriod: book.subPeriod }).replace(/\.xml$/, '');
@@ -231,6 +241,13 @@ export function closeBook(db: Database.Database, bookId: number, opts: CloseBook
     }
     const points = [...new Set(rows.map((r) => r.meteringPoint))];
     const flags = screenBook(screened, reads.openAnomalies(points, opts.now), opts.screening);
+    return { name, screened, flags };
+  });
+
+  const { name, screened, flags } = decide.deferred();
+  const write = db.transaction((): CloseSummary => {
+    const book = books.getBook(bookId);
+    if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
     const changed = store.saveClosings(bookId, screened.map((s) => s.closing), opts.now);
     store.saveFlags(bookId, flags, opts.now);
     // An exported book stays exported when closing again changed nothing in what the export wrote.
@@ -251,5 +268,5 @@ export function closeBook(db: Database.Database, bookId: number, opts: CloseBook
     }
     return { bookId, book: name, state, rows: screened.length, outcomes, readBySource, flags: byCode, openBlockingFlags, changed };
   });
-  return run.immediate();
+  return write.immediate();
 }

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BookReads } from '../../../src/aggregator/books/book-reads.js';
 import { closeBook } from '../../../src/aggregator/books/close-book.js';
 import { isClosingError } from '../../../src/aggregator/books/closing-errors.js';
 import { ClosingStore } from '../../../src/aggregator/books/closing-store.js';
@@ -35,6 +36,27 @@ describe('closing a book at its cutoff', () => {
     expect(closingOf(id, 'P001')).toMatchObject({ outcome: 'read', source: 'billing-snapshot', newIndex: '12301.5', status: '', consumption: '302', readId: snap, gapMs: 0 });
     expect(summary).toMatchObject({ rows: 1, outcomes: { read: 1, estimated: 0, 'field-read': 0, 'needs-review': 0 }, readBySource: { 'billing-snapshot': 1 }, state: 'closed' });
     expect(new BookStore(db).getBook(id)).toMatchObject({ state: 'closed', closedAt: CUTOFF });
+  });
+
+  it('reads the book without the write lock: the ingest commits late reads while a book is being decided', () => {
+    const id = importRows(db, [{ MA_DDO: 'P001' }, { MA_DDO: 'P002', MA_GC: '2' }]);
+    addRead(db, { point: 'P001', value: '12301.5', at: PE, kind: 'billing-snapshot' });
+    // The store worker's connection, which must not wait: no busy timeout at all.
+    const ingest = openCentralDb({ path: central.store.path, busyTimeoutMs: 0 });
+    const original = BookReads.prototype.candidates;
+    const committed: string[] = [];
+    const spy = vi.spyOn(BookReads.prototype, 'candidates').mockImplementation(function (this: BookReads, q) {
+      if (committed.length === 0) committed.push(addRead(ingest.store.db, { point: 'P777', value: '1', at: PE }));
+      return original.call(this, q);
+    });
+    try {
+      closeBook(db, id, { now: CUTOFF });
+    } finally {
+      spy.mockRestore();
+      ingest.close();
+    }
+    expect(committed).toHaveLength(1);
+    expect(closingOf(id, 'P001')).toMatchObject({ outcome: 'read', newIndex: '12301.5' });
   });
 
   it('takes the nearest read within the tolerance, records the gap, and ignores reads outside it', () => {
