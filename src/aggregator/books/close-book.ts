@@ -9,7 +9,7 @@ import { formatLocalDate } from '../rules/local-time.js';
 import { periodDays } from '../rules/period.js';
 import { BookReads } from './book-reads.js';
 import { screenBook, type BookScreeningOptions, type ScreenedRow } from './book-screening.js';
-import { BookStore, type BookRowView, type BookSummary } from './book-store.js';
+import { BookStore, type BookHead, type BookRowView, type BookSummary } from './book-store.js';
 import { closeRegister, type ClosedRegister } from './close-register.js';
 import { ClosingError } from './closing-errors.js';
 import { ClosingStore, type ClosingDraft, type ClosingOutcome } from './closing-store.js';
@@ -70,7 +70,7 @@ export function readDateOf(book: Pick<BookSummary, 'periodEnd'>): string {
   return formatLocalDate(localDateOf(book.periodEnd - 1));
 }
 
-function daysOf(row: BookRowView, book: BookSummary): number {
+function daysOf(row: BookRowView, book: BookHead): number {
   const fallback = Math.max(1, Math.round((book.periodEnd - book.periodStart) / DAY_MS));
   if (row.row.NGAY_CU === undefined) return fallback;
   try {
@@ -80,7 +80,7 @@ function daysOf(row: BookRowView, book: BookSummary): number {
   }
 }
 
-function closeOne(row: BookRowView, book: BookSummary, reads: BookReads, store: ClosingStore, toleranceMs: number): { result: ClosedRegister | { outcome: 'error'; reason: { vi: string; en: string } }; estimatesBefore: number; candidates: number; days: number } {
+function closeOne(row: BookRowView, book: BookHead, reads: BookReads, store: ClosingStore, toleranceMs: number): { result: ClosedRegister | { outcome: 'error'; reason: { vi: string; en: string } }; estimatesBefore: number; candidates: number; days: number } {
   const candidates = reads.candidates({ meteringPoint: row.meteringPoint, bcs: row.bcs, meterId: row.meterId, from: book.periodEnd - toleranceMs, to: book.periodEnd + toleranceMs });
   const earlier = store.earlierOutcomes(row.meteringPoint, row.bcs, book.periodEnd, MAX_ESTIMATES_IN_A_ROW + 1);
   const firstOther = earlier.findIndex((o) => o !== 'estimated');
@@ -223,7 +223,7 @@ export function closeBook(db: Database.Database, bookId: number, opts: CloseBook
   const toleranceMs = opts.toleranceMs ?? DEFAULT_TOLERANCE_MS;
 
   const decide = db.transaction(() => {
-    const book = books.getBook(bookId);
+    const book = books.getBookHead(bookId);
     if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
     const name = bookFileName({ bookCode: book.code, year: book.year, month: book.month, subPeriod: book.subPeriod }).replace(/\.xml$/, '');
     if (opts.now < book.periodEnd) {
@@ -246,13 +246,13 @@ export function closeBook(db: Database.Database, bookId: number, opts: CloseBook
 
   const { name, screened, flags } = decide.deferred();
   const write = db.transaction((): CloseSummary => {
-    const book = books.getBook(bookId);
+    const book = books.getBookHead(bookId);
     if (book === undefined) throw new BookError('BOOK_NOT_FOUND', `no book ${bookId}`, { context: { bookId } });
     const changed = store.saveClosings(bookId, screened.map((s) => s.closing), opts.now);
     store.saveFlags(bookId, flags, opts.now);
     // An exported book stays exported when closing again changed nothing in what the export wrote.
     const state = book.state === 'exported' && changed === 0 ? 'exported' : 'closed';
-    if (state !== book.state) books.setState(bookId, state, opts.now);
+    if (state !== book.state) books.changeStateOf(bookId, state, opts.now);
 
     const outcomes: Record<ClosingOutcome, number> = { read: 0, estimated: 0, 'field-read': 0, 'needs-review': 0 };
     const readBySource: Record<string, number> = {};
